@@ -1,0 +1,265 @@
+"""Reading a capture: one JSON value per line, from a file, a gzip file or standard input.
+
+:func:`read_capture` turns a byte stream into ``(line, object)`` pairs and syntax
+:class:`~conformance.findings.Finding` values. It never raises once the stream is open:
+a bad line becomes a finding and reading goes on with the next one, and a stream that
+breaks off (a truncated gzip file) ends with one finding. Every physical line is counted
+in :class:`LineCounts`, so a report can account for each one.
+
+Memory stays bounded: a line longer than ``max_line_bytes`` is skipped in chunks, never
+held whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from . import rules
+from .findings import Finding, json_pointer
+
+CAPTURE_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
+_DRAIN_CHUNK = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
+_CHAR_AT = re.compile(r"line \d+ column (\d+) \(char (\d+)\)")
+_WS_BEFORE_COLON = re.compile(rb'"[ \t\r\n]+:')
+
+
+class CaptureUnreadable(Exception):
+    """The capture cannot be opened at all (missing, a folder with no captures, no permission)."""
+
+
+@dataclass
+class LineCounts:
+    """How every physical line of a capture was accounted for.
+
+    ``lines == blank + objects + rejected``, where ``rejected`` counts lines that could not
+    be parsed into an object (each of them has a finding).
+    """
+
+    lines: int = 0
+    blank: int = 0
+    objects: int = 0
+    rejected: int = 0
+
+
+def capture_files(path: str) -> list[str]:
+    """The capture files a command-line PATH names: a file, ``-``, or a folder's captures.
+
+    Raises :class:`CaptureUnreadable` for a path that does not exist or a folder that holds
+    no ``*.ndjson``/``*.jsonl`` (optionally ``.gz``) file.
+    """
+    if path == "-":
+        return ["-"]
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(CAPTURE_SUFFIXES))
+        if not found:
+            raise CaptureUnreadable(f"{path}: folder holds no captures (*.ndjson, *.jsonl, optionally .gz)")
+        return found
+    if not p.exists():
+        raise CaptureUnreadable(f"{path}: no such file or folder")
+    return [path]
+
+
+def open_capture(path: str) -> IO[bytes]:
+    """Open a capture for binary reading; gzip is recognised by its magic bytes, not its name."""
+    try:
+        raw: Any = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise CaptureUnreadable(f"{path}: cannot open: {exc.strerror or exc}") from None
+    try:
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    except OSError as exc:
+        raise CaptureUnreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw  # type: ignore[no-any-return]
+
+
+def read_capture(
+    stream: IO[bytes], counts: LineCounts, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[tuple[int, dict[str, Any]] | Finding]:
+    """Yield ``(line_number, object)`` for each JSON object and a Finding for each bad line.
+
+    Arguments:
+        stream: a binary stream, as from :func:`open_capture`.
+        counts: updated in place as lines are read.
+        max_line_bytes: longer lines are skipped with a ``C107`` finding.
+    """
+    readline = stream.readline
+    loads = orjson.loads
+    line_no = 0
+    while True:
+        try:
+            raw = readline(max_line_bytes + 1)
+            if not raw:
+                return
+            line_no += 1
+            if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+                size = len(raw)
+                while True:  # skip the rest of the over-long line without holding it
+                    chunk = readline(_DRAIN_CHUNK)
+                    size += len(chunk)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+                counts.lines += 1
+                counts.rejected += 1
+                yield _finding(
+                    rules.LINE_TOO_LONG,
+                    line_no,
+                    f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
+                )
+                continue
+        except (EOFError, OSError, zlib.error) as exc:
+            # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
+            yield _finding(
+                rules.UNREADABLE,
+                line_no + 1,
+                f"the capture breaks off after line {line_no}: {_describe_read_error(exc)}; "
+                "the lines before it were checked",
+            )
+            return
+        counts.lines += 1
+        if raw.startswith(_BOM):
+            yield _finding(
+                rules.BYTE_ORDER_MARK, line_no, "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored"
+            )
+            raw = raw[3:]
+        try:
+            obj = loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if not raw.strip():
+                counts.blank += 1
+                continue
+            counts.rejected += 1
+            yield _parse_failure(raw, line_no, str(exc))
+            continue
+        if type(obj) is not dict:
+            counts.rejected += 1
+            yield _finding(
+                rules.NOT_AN_OBJECT,
+                line_no,
+                f"line is a JSON {_json_kind(obj)}, not an object; every Daily event is an object",
+            )
+            continue
+        counts.objects += 1
+        # Duplicate keys: orjson keeps the last value silently. Without backslashes every
+        # '":' ends a key, so counting them is exact when no key has space before its colon;
+        # anything else takes the slow, exact path.
+        if b"\\" in raw or raw.count(b"{") != 1 or raw.count(b'":') != len(obj) or _WS_BEFORE_COLON.search(raw):
+            dup = _duplicate_key(raw)
+            if dup is not None:
+                yield _finding(
+                    rules.DUPLICATE_KEY,
+                    line_no,
+                    f"key {dup[1]!r} appears more than once in one object; parsers disagree on which value wins "
+                    "(this checker uses the last)",
+                    pointer=dup[0],
+                )
+        yield line_no, obj
+
+
+def _finding(rule: rules.Rule, line: int, message: str, pointer: str | None = None) -> Finding:
+    return Finding(line=line, rule=rule.id, severity=rule.severity, message=message, pointer=pointer)
+
+
+def _describe_read_error(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the gzip stream ends early (truncated file?)"
+    if isinstance(exc, zlib.error) or isinstance(exc, gzip.BadGzipFile):
+        return f"the gzip data is corrupt ({exc})"
+    return f"read error ({exc})"
+
+
+def _json_kind(obj: Any) -> str:
+    if isinstance(obj, list):
+        return "array"
+    if isinstance(obj, str):
+        return "string"
+    if isinstance(obj, bool):
+        return "boolean"
+    if obj is None:
+        return "null"
+    return "number"
+
+
+def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
+    """Turn an orjson error into the most specific finding, with a column where we have one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _finding(
+            rules.INVALID_UTF8,
+            line_no,
+            f"line is not valid UTF-8: byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} cannot be decoded",
+        )
+    match = _CHAR_AT.search(reason)
+    column = int(match.group(1)) if match else None
+    char = int(match.group(2)) if match else 0
+    base = _CHAR_AT.sub("", reason).rstrip(": ").strip()
+    if "depth limit" in base:
+        return _finding(rules.TOO_DEEP, line_no, "line nests arrays/objects more than 1024 levels deep")
+    if "infinity" in base or text[char : char + 3] == "NaN" or text[char : char + 8] == "Infinity" or (
+        text[char : char + 9] == "-Infinity"
+    ):
+        literal = text[char : char + 9].split(",")[0].split("}")[0].strip() or "number"
+        return _finding(
+            rules.NON_FINITE_NUMBER,
+            line_no,
+            f"{literal} at column {column} is not a JSON number (NaN, Infinity and overflowing numbers are not JSON)",
+        )
+    where = f" at column {column}" if column is not None else ""
+    return _finding(rules.INVALID_JSON, line_no, f"line is not valid JSON: {base}{where}")
+
+
+def _duplicate_key(raw: bytes) -> tuple[str, str] | None:
+    """``(pointer of the object, key)`` of the first duplicated key in the line, if any."""
+    found: list[tuple[int, str]] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs) and not found:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    found.append((id(obj), key))
+                    break
+                seen.add(key)
+        return obj
+
+    try:
+        root = json.loads(raw, object_pairs_hook=hook)
+    except (ValueError, RecursionError):  # pragma: no cover - orjson accepted this line already
+        return None
+    if not found:
+        return None
+    target, key = found[0]
+    try:
+        path = _path_to(root, target, [])
+    except RecursionError:  # pragma: no cover - needs ~1000 levels of nesting and a duplicate
+        path = None
+    return json_pointer(path if path is not None else []), key
+
+
+def _path_to(node: Any, target: int, path: list[str | int]) -> list[str | int] | None:
+    if id(node) == target:
+        return path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(value, (dict, list)):
+            hit = _path_to(value, target, [*path, key])
+            if hit is not None:
+                return hit
+    return None

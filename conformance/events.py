@@ -1,0 +1,153 @@
+"""Checking one event on its own: its ``action`` and its schema.
+
+Every schema violation becomes one :class:`~conformance.findings.Finding`, most relevant
+first (missing fields, then wrong types, then bad values; shallow before deep), with a
+message that names the field, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import ValidationError
+
+from . import rules
+from .findings import Finding, describe_type, json_pointer, show_value
+from .schemas import ACTIONS, EventSchema
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "object": "an object",
+    "array": "an array",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "null": "null",
+}
+_KEYWORD_ORDER = {"required": 0, "type": 1}
+
+
+def is_telephony_family(action: str) -> bool:
+    """True for an action that claims to be telephony: it starts with dialin/dialout."""
+    return action.lower().startswith(("dialin", "dialout", "dial-in", "dial-out", "dial_in", "dial_out"))
+
+
+def unknown_action_finding(line: int, action: str, session_id: str | None) -> Finding:
+    """``S204`` for a dialin*/dialout* action that is not one of the ten."""
+    guess = difflib.get_close_matches(action.lower().replace("_", "-"), ACTIONS, n=1, cutoff=0.6)
+    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten telephony actions are: {', '.join(ACTIONS)}"
+    return Finding(
+        line=line,
+        rule=rules.UNKNOWN_TELEPHONY_ACTION.id,
+        severity=rules.UNKNOWN_TELEPHONY_ACTION.severity,
+        message=f"action {action!r} is not a Daily telephony event; {hint}",
+        pointer="/action",
+        action=action,
+        session_id=session_id,
+    )
+
+
+def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[Finding]:
+    """One finding per schema violation of ``event``, most relevant first."""
+    errors = sorted(es.exact.iter_errors(event), key=_relevance)
+    session_id = event.get("sessionId")
+    sid = session_id if isinstance(session_id, str) else None
+    out = []
+    for error in errors:
+        rule, pointer, message = _explain(error, es)
+        out.append(
+            Finding(
+                line=line,
+                rule=rule.id,
+                severity=rule.severity,
+                message=message,
+                pointer=pointer,
+                action=es.action,
+                session_id=sid,
+            )
+        )
+    return out
+
+
+def undocumented_findings(line: int, event: dict[str, Any], es: EventSchema) -> Iterator[Finding]:
+    """``S205`` (strict mode) for each field the schema does not document."""
+    session_id = event.get("sessionId")
+    sid = session_id if isinstance(session_id, str) else None
+    extras = [(k,) for k in event if k not in es.documented]
+    for name, known in es.nested_documented.items():
+        nested = event.get(name)
+        if isinstance(nested, dict):
+            extras.extend((name, k) for k in nested if k not in known)
+    for path in extras:
+        yield Finding(
+            line=line,
+            rule=rules.UNDOCUMENTED_FIELD.id,
+            severity=rules.UNDOCUMENTED_FIELD.severity,
+            message=f"{es.action} carries {_field(path)!r}, which its schema does not document",
+            pointer=json_pointer(path),
+            action=es.action,
+            session_id=sid,
+            hint="a field Daily added recently, or a misspelt one; unknown fields are allowed outside --strict",
+        )
+
+
+def _relevance(error: ValidationError) -> tuple[int, int, str]:
+    return (len(error.path), _KEYWORD_ORDER.get(str(error.validator), 2), json_pointer(list(error.path)))
+
+
+def _field(path: Any) -> str:
+    return ".".join(str(p) for p in path) or "(the event)"
+
+
+def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, str]:
+    """``(rule, pointer, message)`` for one jsonschema error."""
+    path = list(error.path)
+    keyword = error.validator
+    found = error.instance
+    if keyword == "required":
+        missing = next((f for f in error.validator_value if isinstance(found, dict) and f not in found), "?")
+        described = es.schema.get("properties", {}).get(missing, {}).get("description", "")
+        if path:
+            described = ""
+        about = f" ({described.rstrip('.')})" if described else ""
+        return (
+            rules.MISSING_FIELD,
+            json_pointer([*path, missing]),
+            f"{es.action} is missing required field {_field([*path, missing])!r}{about}",
+        )
+    pointer = json_pointer(path)
+    field = _field(path)
+    if keyword == "type":
+        expected = _expected_types(error.validator_value)
+        return (
+            rules.WRONG_TYPE,
+            pointer,
+            f"{field!r} should be {expected} but is {describe_type(found)} {show_value(found)}",
+        )
+    if keyword == "anyOf" and error.context and all(e.validator == "type" for e in error.context):
+        expected = " or ".join(dict.fromkeys(_expected_types(e.validator_value) for e in error.context))
+        return (
+            rules.WRONG_TYPE,
+            pointer,
+            f"{field!r} should be {expected} but is {describe_type(found)} {show_value(found)}",
+        )
+    if keyword == "enum":
+        options = ", ".join(show_value(v) for v in error.validator_value)
+        return rules.INVALID_VALUE, pointer, f"{field!r} should be one of {options} but is {show_value(found)}"
+    if keyword == "const":
+        return (
+            rules.INVALID_VALUE,
+            pointer,
+            f"{field!r} should be {show_value(error.validator_value)} but is {show_value(found)}",
+        )
+    title = error.schema.get("title") if isinstance(error.schema, dict) else None
+    if keyword in ("pattern", "anyOf") and title:
+        return rules.INVALID_VALUE, pointer, f"{field!r} should be {title} but is {show_value(found)}"
+    return rules.INVALID_VALUE, pointer, f"{field!r}: {error.message}"
+
+
+def _expected_types(value: Any) -> str:
+    types = value if isinstance(value, list) else [value]
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)

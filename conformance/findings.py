@@ -1,0 +1,97 @@
+"""What the checker reports: a :class:`Finding` is one problem at one line of a capture.
+
+Findings are plain data. Renderers (``report.py``) decide how they look; nothing here
+knows about terminals, pytest or argparse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a finding is. ``error`` fails a check; ``warning`` fails only under strict."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One violation of one rule, at one physical line of a capture.
+
+    Arguments:
+        line: 1-based physical line number in the capture (0 for the capture as a whole).
+        rule: the stable rule id (``S201``, ``L303`` …), see :data:`conformance.rules.RULES`.
+        severity: :class:`Severity`.
+        message: one sentence a tired on-call engineer understands.
+        pointer: JSON pointer (RFC 6901) of the offending field inside the line, if any.
+        action: the event's ``action``, if it had one.
+        session_id: the event's ``sessionId``, if it had one.
+        hint: what to do about it, if there is something to say.
+    """
+
+    line: int
+    rule: str
+    severity: Severity
+    message: str
+    pointer: str | None = None
+    action: str | None = None
+    session_id: str | None = None
+    hint: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report's form (see ``schemas/report.schema.json``); absent keys are omitted."""
+        out: dict[str, Any] = {
+            "line": self.line,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
+        if self.action is not None:
+            out["action"] = self.action
+        if self.session_id is not None:
+            out["sessionId"] = self.session_id
+        if self.hint is not None:
+            out["hint"] = self.hint
+        return out
+
+
+def json_pointer(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """RFC 6901 pointer for a path of keys and indexes (``~`` and ``/`` escaped)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def show_value(value: Any, limit: int = 60) -> str:
+    """A short, JSON-looking rendering of a value for messages."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # pragma: no cover - values come from JSON
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_type(value: Any) -> str:
+    """The JSON type name of a Python value decoded from JSON."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__  # pragma: no cover

@@ -1,0 +1,226 @@
+"""Checking call sessions across events: :class:`SessionTracker`.
+
+A session is keyed by ``(callClientId, sessionId)``: two call clients in one room can both
+see the same session's events, and that is not a defect. ``dialin-ready`` (room/endpoint
+scoped, L3) and ``dialout-error``/``dialout-warning`` without a ``sessionId`` (L12) belong to
+no session and are never tracked.
+
+Memory is bounded by the sessions still open: an ended session is kept only in a
+fixed-size memory of recently ended sessions (to catch events after the end), so a capture
+of any length checks in constant memory. Sessions still open when the capture ends are
+normal (L18) and produce no finding.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from . import rules
+from .findings import Finding
+
+#: Fields that identify a call and must not change within a session (L305).
+IDENTITY_FIELDS = ("sipCallId", "destination", "origin", "provider")
+DEFAULT_ENDED_MEMORY = 10_000
+
+_TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
+_STOPPED = {"dialin-stopped", "dialout-stopped"}
+_ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
+
+
+class _Session:
+    __slots__ = ("direction", "first_line", "seen", "identity")
+
+    def __init__(self, direction: str, line: int) -> None:
+        self.direction = direction
+        self.first_line = line
+        self.seen: dict[str, int] = {}  # one-time step -> line it happened at
+        self.identity: dict[str, tuple[Any, int]] = {}  # field -> (value, line)
+
+
+class _Ended:
+    __slots__ = ("direction", "action", "line", "other_terminal_seen")
+
+    def __init__(self, direction: str, action: str, line: int) -> None:
+        self.direction = direction
+        self.action = action
+        self.line = line
+        self.other_terminal_seen = False
+
+
+class SessionTracker:
+    """Feed it telephony events in capture order; it returns the lifecycle findings.
+
+    Arguments:
+        partial: the capture may begin in the middle of a call, so a session whose first
+            event is not its start is not flagged (``L301`` for a first event, ``L302``).
+        ended_memory: how many ended sessions to remember for ``L303``.
+    """
+
+    def __init__(self, partial: bool = False, ended_memory: int = DEFAULT_ENDED_MEMORY) -> None:
+        self.partial = partial
+        self.ended_memory = ended_memory
+        self.open: dict[tuple[Any, str], _Session] = {}
+        self.ended: OrderedDict[tuple[Any, str], _Ended] = OrderedDict()
+        self.sessions_seen = 0
+
+    def feed(self, line: int, action: str, event: dict[str, Any]) -> list[Finding] | None:
+        """Check one schema-identified telephony event; ``None`` when there is nothing to say."""
+        session_id = event.get("sessionId")
+        if type(session_id) is not str:
+            return None  # no session (dialin-ready, session-less dialout-error/-warning)
+        key = (event.get("callClientId"), session_id)
+        direction = "dial-in" if action.startswith("dialin") else "dial-out"
+        session = self.open.get(key)
+        if session is None:
+            ended = self.ended.get(key)
+            if ended is not None:
+                return self._after_end(line, action, session_id, direction, ended)
+            return self._start(line, action, session_id, key, direction, event)
+        findings: list[Finding] | None = None
+        if session.direction != direction:
+            return [self._mixed(line, action, session_id, session.direction, session.first_line)]
+        if action in _ONCE:
+            if action in session.seen:
+                findings = [
+                    _finding(
+                        rules.REPEATED_TRANSITION,
+                        line,
+                        action,
+                        session_id,
+                        f"second {action} for session {session_id} (the first was at line {session.seen[action]})",
+                    )
+                ]
+            elif action == "dialout-answered" and "dialout-connected" not in session.seen:
+                findings = [self._answered_without_connected(line, session_id)]
+            session.seen.setdefault(action, line)
+        changed = self._identity(session, line, action, session_id, event)
+        if changed:
+            findings = (findings or []) + changed
+        if action in _TERMINAL:
+            del self.open[key]
+            self._remember_end(key, _Ended(direction, action, line))
+        return findings
+
+    def open_sessions(self) -> int:
+        """How many sessions are still open (normal at the end of a capture, L18)."""
+        return len(self.open)
+
+    # --- the cases ----------------------------------------------------------------------
+    def _start(
+        self, line: int, action: str, session_id: str, key: tuple[Any, str], direction: str, event: dict[str, Any]
+    ) -> list[Finding] | None:
+        self.sessions_seen += 1
+        findings: list[Finding] | None = None
+        if not self.partial:
+            if action in _STOPPED:
+                findings = [
+                    _finding(
+                        rules.STOPPED_WITHOUT_START,
+                        line,
+                        action,
+                        session_id,
+                        f"{action} for session {session_id}, which had no earlier event in this capture",
+                        hint="if the capture began in the middle of a call, check it with --partial",
+                    )
+                ]
+            elif action == "dialout-answered":
+                findings = [self._answered_without_connected(line, session_id)]
+        if action in _TERMINAL:
+            self._remember_end(key, _Ended(direction, action, line))
+            return findings
+        session = _Session(direction, line)
+        if action in _ONCE:
+            session.seen[action] = line
+        self._identity(session, line, action, session_id, event)
+        self.open[key] = session
+        return findings
+
+    def _after_end(self, line: int, action: str, session_id: str, direction: str, ended: _Ended) -> list[Finding]:
+        if direction != ended.direction:
+            return [self._mixed(line, action, session_id, ended.direction, ended.line)]
+        # L13: whether *-stopped follows *-error (or the reverse) is undocumented; allow one.
+        if action in _TERMINAL and action != ended.action and not ended.other_terminal_seen:
+            ended.other_terminal_seen = True
+            return []
+        return [
+            _finding(
+                rules.EVENT_AFTER_END,
+                line,
+                action,
+                session_id,
+                f"{action} for session {session_id}, which already ended with {ended.action} at line {ended.line}",
+                hint="a duplicate or late delivery, or a session id reused for a new call",
+            )
+        ]
+
+    def _mixed(self, line: int, action: str, session_id: str, was: str, first_line: int) -> Finding:
+        now = "dial-in" if action.startswith("dialin") else "dial-out"
+        return _finding(
+            rules.MIXED_DIRECTION,
+            line,
+            action,
+            session_id,
+            f"{action} uses session id {session_id}, which line {first_line} used for a {was} session; "
+            f"a session cannot be both {was} and {now}",
+        )
+
+    def _answered_without_connected(self, line: int, session_id: str) -> Finding:
+        return _finding(
+            rules.ANSWERED_WITHOUT_CONNECTED,
+            line,
+            "dialout-answered",
+            session_id,
+            f"dialout-answered for session {session_id} with no earlier dialout-connected",
+        )
+
+    def _identity(
+        self, session: _Session, line: int, action: str, session_id: str, event: dict[str, Any]
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        identity = session.identity
+        for field in IDENTITY_FIELDS:
+            value = event.get(field)
+            if value is None:
+                continue
+            before = identity.get(field)
+            if before is None:
+                identity[field] = (value, line)
+            elif before[0] != value:
+                out.append(
+                    _finding(
+                        rules.IDENTITY_CHANGED,
+                        line,
+                        action,
+                        session_id,
+                        f"{field} of session {session_id} changed from {before[0]!r} (line {before[1]}) to {value!r}",
+                        pointer="/" + field,
+                    )
+                )
+        return out
+
+    def _remember_end(self, key: tuple[Any, str], ended: _Ended) -> None:
+        self.ended[key] = ended
+        if len(self.ended) > self.ended_memory:
+            self.ended.popitem(last=False)
+
+
+def _finding(
+    rule: rules.Rule,
+    line: int,
+    action: str,
+    session_id: str,
+    message: str,
+    hint: str | None = None,
+    pointer: str | None = None,
+) -> Finding:
+    return Finding(
+        line=line,
+        rule=rule.id,
+        severity=rule.severity,
+        message=message,
+        pointer=pointer,
+        action=action,
+        session_id=session_id,
+        hint=hint,
+    )

@@ -1,0 +1,201 @@
+"""The rule registry: every finding the checker can produce has a rule here.
+
+Ids are stable and never reused. The first letter says which stage checks it:
+``C`` the capture (syntax, one line at a time), ``S`` an event against its schema,
+``L`` a session's lifecycle. The README's rule table is generated from :data:`RULES`
+(``python -m conformance.rules --write-readme``), and a test fails when it is stale.
+
+Severities follow the facts in Daily's sources (ids ``L1``…``L22``, ``D1``…``D24`` refer
+to the lifecycle facts and discrepancies collected in the project's reference notes):
+``error`` where no source allows the shape or order, ``warning`` where a source leaves it
+open and the finding is only really doubtful.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .findings import Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: what it checks, how bad a violation is, why, and what a violation looks like."""
+
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    rationale: str
+    example: str
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _rule(id: str, name: str, severity: Severity, summary: str, rationale: str, example: str) -> Rule:
+    if id in RULES:  # pragma: no cover - guards the registry itself
+        raise ValueError(f"rule id {id} registered twice")
+    RULES[id] = rule = Rule(id, name, severity, summary, rationale, example)
+    return rule
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+# --- capture: one line at a time --------------------------------------------------------
+INVALID_JSON = _rule(
+    "C101", "invalid-json", E, "A line is not valid JSON.",
+    "NDJSON is one JSON value per line; a line that does not parse cannot be checked.",
+    '{"action": "dialin-ready", ')
+NOT_AN_OBJECT = _rule(
+    "C102", "not-an-object", E, "A line is valid JSON but not an object.",
+    "Every Daily event is a JSON object (JSDOC, DTS).",
+    '["dialin-ready"]')
+NON_FINITE_NUMBER = _rule(
+    "C103", "non-finite-number", E, "A line uses NaN, Infinity or a number too large for a double.",
+    "NaN and Infinity are not JSON (RFC 8259); Python's json module accepts them, JavaScript's JSON.parse does not, so consumers disagree.",
+    '{"action": "dialout-warning", "retry": NaN}')
+DUPLICATE_KEY = _rule(
+    "C104", "duplicate-key", E, "An object has the same key twice.",
+    "RFC 8259 leaves duplicate names undefined: some parsers keep the first value, others the last, so two consumers can see two different events.",
+    '{"action": "dialin-stopped", "sessionId": "a", "sessionId": "b"}')
+INVALID_UTF8 = _rule(
+    "C105", "invalid-utf8", E, "A line is not valid UTF-8.",
+    "JSON exchanged between systems must be UTF-8 (RFC 8259 §8.1).",
+    '{"action": "dialin-ready", "sipEndpoint": "sip:\\xff@host"}  (a raw 0xFF byte)')
+BYTE_ORDER_MARK = _rule(
+    "C106", "byte-order-mark", W, "The capture starts with a UTF-8 byte order mark.",
+    "RFC 8259 §8.1: implementations must not add a BOM; many NDJSON readers choke on it. The line is still checked.",
+    "\\xEF\\xBB\\xBF{\"action\": \"dialin-ready\", …}")
+LINE_TOO_LONG = _rule(
+    "C107", "line-too-long", E, "A line is longer than the checker's line limit (8 MiB by default).",
+    "A telephony event is well under a kilobyte; a line this long is a broken capture (a missing newline, a binary blob) and is skipped to keep memory bounded.",
+    "(a single 100 MB line)")
+TOO_DEEP = _rule(
+    "C108", "too-deep", E, "A line nests arrays or objects more than 1024 levels deep.",
+    "No Daily event nests more than three levels; such a line is garbage and would exhaust recursive consumers.",
+    "[[[[[[[[ … 100,000 levels … ]]]]]]]]")
+MISSING_ACTION = _rule(
+    "C109", "missing-action", E, "An object has no string `action`, so it cannot be identified.",
+    "Every daily-js/react-native event object carries its name in `action` (DTS DailyEventObjectBase).",
+    '{"sessionId": "a64d30f4-…", "provider": "daily"}')
+UNREADABLE = _rule(
+    "C110", "unreadable", E, "The capture could not be read to its end (a truncated or corrupt gzip file, an I/O error).",
+    "The lines before the break were checked; what came after it was lost, so the capture cannot pass.",
+    "captured.ndjson.gz cut off in the middle")
+NO_TELEPHONY_EVENTS = _rule(
+    "C111", "no-telephony-events", E, "The capture holds no telephony event at all.",
+    "A check that saw nothing must not pass: the capture is probably the wrong file or the recorder was not listening. Use --allow-empty when an empty capture is expected.",
+    "(an empty file, or only participant-joined events)")
+
+# --- events: one event against its schema -----------------------------------------------
+MISSING_FIELD = _rule(
+    "S201", "missing-required-field", E, "A telephony event lacks a field its schema requires.",
+    "The current daily-js page lists the field without 'Optional' and daily-js 0.92.2 types it without '?' (JSDOC, DTS; D7, D8, D9).",
+    '{"action": "dialin-connected", "callClientId": "1", "sipCallId": "c", "provider": "daily"}  (no sessionId)')
+WRONG_TYPE = _rule(
+    "S202", "wrong-type", E, "A field of a telephony event has the wrong JSON type.",
+    "Every field's type is fixed by JSDOC and DTS; only dialin-error.type admits null (D10, 2.11).",
+    '{"action": "dialout-stopped", …, "sessionId": 42}')
+INVALID_VALUE = _rule(
+    "S203", "invalid-value", E, "A field has the right type but a value no source allows (not an E.164 number or SIP URI, an unknown error type …).",
+    "JSDOC: destination/origin are 'E.164 format or SIP URI', sipEndpoint is a SIP URI; dialin-error.type is 'start-failed' or null (JSDOC, DTS; D10).",
+    '{"action": "dialout-connected", …, "destination": "12098888888"}')
+UNKNOWN_TELEPHONY_ACTION = _rule(
+    "S204", "unknown-telephony-action", E, "An `action` starts with dialin/dialout but is not one of the ten telephony events.",
+    "Daily emits exactly ten telephony events (DTS DailyEvent union, WH index); `dialin_connected` or `dialout-answerd` is a typo in a forwarder.",
+    '{"action": "dialin_connected", …}')
+UNDOCUMENTED_FIELD = _rule(
+    "S205", "undocumented-field", W, "(strict only) An event carries a field its schema does not document.",
+    "Unknown fields are allowed, because Daily adds fields over time (D6, D20, D24); strict mode lists them so a team notices a new or misspelt field.",
+    '{"action": "dialin-ready", …, "sipEndpiont": "sip:…"}')
+
+# --- lifecycles: per (callClientId, sessionId) ------------------------------------------
+ANSWERED_WITHOUT_CONNECTED = _rule(
+    "L301", "answered-without-connected", W, "A dialout-answered arrives with no earlier dialout-connected in its session.",
+    "Ringing (connected) comes before answered (L9, L10), but no Daily doc states the order, and a Daily engineer ties connected to 200 OK (L10): doubtful, not wrong.",
+    "dialout-answered for session 7d20… as the session's first event")
+STOPPED_WITHOUT_START = _rule(
+    "L302", "stopped-without-start", E, "A *-stopped arrives for a session with no earlier event (not checked under --partial).",
+    "A session's stop follows its start (L6, L11); daily-react ignores a stop for an unknown session (L19). In a whole capture the start was lost. If the capture began mid-call, use --partial.",
+    "dialin-stopped for session a64d… as the first line of the capture")
+EVENT_AFTER_END = _rule(
+    "L303", "event-after-end", E, "An event arrives for a session that already ended with *-stopped or *-error.",
+    "*-stopped ends a session and *-error is fatal (L6, L7, L11). Only the other terminal event may still follow, because no source says whether an error is followed by a stop (L13).",
+    "dialout-connected after dialout-stopped in the same session")
+MIXED_DIRECTION = _rule(
+    "L304", "mixed-direction", E, "One session id is used by both dial-in and dial-out events.",
+    "Dial-in and dial-out sessions are separate sessions, each with its own id (L15, L16).",
+    "dialin-connected and dialout-answered with sessionId a64d…")
+IDENTITY_CHANGED = _rule(
+    "L305", "identity-changed", E, "sipCallId, destination, origin or provider changes within one session.",
+    "A SIP dialog keeps one Call-ID, and a call keeps its parties and provider for its whole life (L16, RFC 3261 §8.1.1.4).",
+    "dialout-connected destination +12098888888, then dialout-stopped destination +13977888822")
+REPEATED_TRANSITION = _rule(
+    "L306", "repeated-transition", E, "A session is connected or answered a second time.",
+    "Each of dialin-connected, dialout-connected and dialout-answered marks a one-time step of a call (L5, L9, L10): a second one is a duplicate delivery or a reused session id.",
+    "two dialout-connected lines for session 7d20…")
+
+del E, W
+
+TABLE_BEGIN = "<!-- rule-table:begin (generated by `python -m conformance.rules --write-readme`) -->"
+TABLE_END = "<!-- rule-table:end -->"
+
+
+def rule_table() -> str:
+    """The README's rule table, in Markdown, generated from :data:`RULES`."""
+    rows = [
+        "| id | name | severity | what it checks | why (sources) | example |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for rule in RULES.values():
+        cells = [f"`{rule.id}`", rule.name, rule.severity.value, rule.summary, rule.rationale, f"`{rule.example}`"]
+        rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def replace_table(readme: str) -> str:
+    """``readme`` with the text between the table markers replaced by :func:`rule_table`."""
+    pattern = re.compile(re.escape(TABLE_BEGIN) + ".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(readme):
+        raise ValueError("README has no rule-table markers")
+    return pattern.sub(lambda _: f"{TABLE_BEGIN}\n{rule_table()}\n{TABLE_END}", readme)
+
+
+def select_rules(select: list[str] | None, ignore: list[str] | None) -> frozenset[str]:
+    """The ids enabled by ``--select``/``--ignore``: each entry is an id or a prefix (``L3``).
+
+    Raises ``ValueError`` naming any entry that matches no rule, so a typo is never silent.
+    """
+
+    def expand(entries: list[str]) -> set[str]:
+        out: set[str] = set()
+        for entry in entries:
+            hits = {rid for rid in RULES if rid.startswith(entry.strip().upper())} if entry.strip() else set()
+            if not hits:
+                raise ValueError(f"unknown rule id or prefix {entry!r} (known: {', '.join(RULES)})")
+            out |= hits
+        return out
+
+    enabled = expand(select) if select else set(RULES)
+    if ignore:
+        enabled -= expand(ignore)
+    return frozenset(enabled)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m conformance.rules [--write-readme [PATH]]``: print or write the rule table."""
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "--write-readme":
+        path = Path(args[1] if len(args) > 1 else "README.md")
+        path.write_text(replace_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
+    print(rule_table())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

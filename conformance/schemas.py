@@ -1,0 +1,165 @@
+"""Loading the JSON Schemas in ``schemas/``: the single source of truth.
+
+The files ship inside the wheel as ``conformance/schemas/``; in a source checkout or an
+editable install they are read from the repository's top-level ``schemas/``. Every
+``$ref`` resolves from those files: both validators get a registry holding all of them
+and are told never to retrieve anything, so nothing is ever fetched from the network.
+
+Two validators are built from each event schema, and tests prove they agree on every
+verdict:
+
+* a fast one (jsonschema-rs) that only answers valid/invalid, for the common valid event;
+* an exact one (jsonschema, Draft 2020-12) whose errors become findings, used only for
+  the events the fast one rejects.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
+
+#: The ten telephony actions, dial-in first, in lifecycle order.
+ACTIONS: tuple[str, ...] = (
+    "dialin-ready",
+    "dialin-connected",
+    "dialin-stopped",
+    "dialin-error",
+    "dialin-warning",
+    "dialout-connected",
+    "dialout-answered",
+    "dialout-stopped",
+    "dialout-error",
+    "dialout-warning",
+)
+
+UNION_SCHEMA = "telephony-event.schema.json"
+DEFS_SCHEMA = "defs.schema.json"
+
+
+def schema_dir() -> Path:
+    """The folder holding the installed schema files, whatever the working directory."""
+    packaged = resources.files("conformance") / "schemas"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    # Source checkout or editable install: the repository's top-level schemas/.
+    source = Path(__file__).resolve().parent.parent / "schemas"
+    if source.is_dir():
+        return source
+    raise FileNotFoundError("the telephony-conformance schema files are missing from this installation")
+
+
+@functools.cache
+def load_schemas() -> dict[str, dict[str, Any]]:
+    """Every ``*.schema.json`` by file name, each checked against the 2020-12 meta-schema once."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(schema_dir().glob("*.schema.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        out[path.name] = schema
+    return out
+
+
+def schema_for(action: str) -> dict[str, Any]:
+    """The schema of one telephony action."""
+    return load_schemas()[f"{action}.schema.json"]
+
+
+def schema_version() -> str:
+    """The schema version, as carried in every ``$id`` (``…/schemas/1.0.0/…``)."""
+    match = re.search(r"/schemas/([^/]+)/", load_schemas()[UNION_SCHEMA]["$id"])
+    return match.group(1) if match else "unknown"
+
+
+def _refuse_retrieval(uri: str) -> Resource[Any]:
+    raise NoSuchResource(ref=uri)
+
+
+@functools.cache
+def registry() -> Registry[Any]:
+    """A referencing registry of every schema by ``$id``, as written; unknown URIs are never fetched."""
+    return _registry_of(list(load_schemas().values()))
+
+
+def _python_dialect(node: Any) -> Any:
+    """A copy of a schema whose ``pattern``s mean in Python what they mean in ECMA-262.
+
+    Python's ``$`` also matches before a final newline, so ``"+12098888888\\n"`` would pass
+    ``^\\+[1-9][0-9]{1,14}$`` under ``re.search`` and fail under ajv and jsonschema-rs. Our
+    patterns use only ASCII classes and a final ``$``, which becomes ``\\Z`` (end of input).
+    The files themselves stay plain ECMA-262 for other languages.
+    """
+    if isinstance(node, dict):
+        out = {k: _python_dialect(v) for k, v in node.items()}
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
+            out["pattern"] = pattern[:-1] + r"\Z"
+        return out
+    if isinstance(node, list):
+        return [_python_dialect(v) for v in node]
+    return node
+
+
+@functools.cache
+def _python_registry() -> Registry[Any]:
+    return _registry_of([_python_dialect(s) for s in load_schemas().values()])
+
+
+def _registry_of(schemas: list[dict[str, Any]]) -> Registry[Any]:
+    resources_ = [(s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in schemas]
+    return Registry(retrieve=_refuse_retrieval).with_resources(resources_)  # type: ignore[call-arg]
+
+
+def exact_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A jsonschema validator for one of our schemas (or a schema referring to them)."""
+    return Draft202012Validator(_python_dialect(schema), registry=_python_registry())
+
+
+@dataclass(frozen=True)
+class EventSchema:
+    """One telephony action's schema with its two validators and its documented fields."""
+
+    action: str
+    schema: dict[str, Any]
+    fast: Any  # jsonschema_rs validator: is_valid() only
+    exact: Draft202012Validator  # jsonschema validator: iter_errors() for findings
+    documented: frozenset[str]  # top-level properties the schema names
+    nested_documented: dict[str, frozenset[str]]  # object-valued property -> its named properties
+
+
+@functools.cache
+def event_schemas() -> dict[str, EventSchema]:
+    """The ten :class:`EventSchema` objects by action, built once per process."""
+    schemas = load_schemas()
+    rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
+    out: dict[str, EventSchema] = {}
+    for action in ACTIONS:
+        schema = schemas[f"{action}.schema.json"]
+        props = schema.get("properties", {})
+        out[action] = EventSchema(
+            action=action,
+            schema=schema,
+            fast=jsonschema_rs.validator_for(schema, registry=rs_registry, offline=True),
+            exact=exact_validator(schema),
+            documented=frozenset(props),
+            nested_documented={
+                name: frozenset(sub["properties"]) for name, sub in props.items() if isinstance(sub.get("properties"), dict)
+            },
+        )
+    return out
+
+
+def union_validator() -> Any:
+    """An exact validator for ``telephony-event.schema.json`` (any of the ten events)."""
+    return exact_validator(load_schemas()[UNION_SCHEMA])
