@@ -179,3 +179,19 @@ def _missing_action(line: int, event: dict[str, Any]) -> Finding:
         message=f"object {what}, so it cannot be identified as an event",
         pointer="/action" if "action" in event else "",
     )
+
+
+def check_file(path: str, summary: CaptureSummary, options: Options = Options(), wrap: Any = None) -> Iterator[Finding]:
+    """:func:`check_stream` over a capture file (``-`` for standard input), closed at the end.
+
+    Raises :class:`~conformance.capture.CaptureUnreadable` on the first ``next()`` when the
+    file cannot be opened. ``wrap``, if given, wraps the opened stream (progress reporting).
+    """
+    from .capture import open_capture
+
+    stream = open_capture(path)
+    try:
+        yield from check_stream(wrap(stream) if wrap else stream, summary, options)
+    finally:
+        if path != "-":
+            stream.close()

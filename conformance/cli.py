@@ -1,0 +1,209 @@
+"""The command line: ``telephony-conformance check|schemas|rules``. A thin shell over the core.
+
+Exit codes: 0 no failing finding; 1 failing findings; 2 the input could not be read at
+all or the arguments are wrong (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, Any, NoReturn
+
+from . import __version__
+from .capture import CaptureUnreadable, capture_files
+from .checker import CaptureSummary, Options, check_file
+from .report import GithubReporter, JsonReporter, Reporter, TextReporter, Totals
+from .rules import RULES
+from .schemas import schema_dir, schema_version
+
+PROG = "telephony-conformance"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Check captures of Daily telephony events against their contract.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} (schemas {schema_version()})")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="a capture file, a folder of captures, or -")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    add_check_options(check, prefix="")
+    check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
+    schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
+
+    sub.add_parser("rules", help="list the rules with their ids and severities")
+    return parser
+
+
+def add_check_options(parser: Any, prefix: str) -> None:
+    """The options every entry point shares; ``prefix`` is ``telephony-`` for pytest."""
+    parser.add_argument(f"--{prefix}strict", action="store_true", help="warnings fail; undocumented fields warn")
+    parser.add_argument(f"--{prefix}partial", action="store_true", help="the capture may begin or end mid-call")
+    parser.add_argument(f"--{prefix}select", metavar="IDS", default="", help="comma-separated rule ids or prefixes")
+    parser.add_argument(f"--{prefix}ignore", metavar="IDS", default="", help="comma-separated rule ids or prefixes")
+    parser.add_argument(
+        f"--{prefix}allow-empty", action="store_true", help="a capture with no telephony event passes"
+    )
+
+
+def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool) -> Options:
+    """Build and validate :class:`Options`; ``ValueError`` names a bad rule id."""
+    options = Options(
+        strict=strict,
+        partial=partial,
+        select=tuple(s for s in select.split(",") if s.strip()),
+        ignore=tuple(s for s in ignore.split(",") if s.strip()),
+        allow_empty=allow_empty,
+    )
+    options.enabled_rules()
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "schemas":
+            return _schemas(args.bundle)
+        if args.command == "rules":
+            for rule in RULES.values():
+                print(f"{rule.id}  {rule.severity.value:<7}  {rule.name}: {rule.summary}")
+            return 0
+        try:
+            options = options_from(args.strict, args.partial, args.select, args.ignore, args.allow_empty)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return _check(args.paths, args.format, options, progress=not args.no_progress)
+    except BrokenPipeError:
+        # Output piped into `head` or similar: stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _schemas(bundle: bool) -> int:
+    if bundle:
+        import json
+
+        from .bundle import bundle as make_bundle
+
+        print(json.dumps(make_bundle(), indent=2))
+    else:
+        print(schema_dir())
+    return 0
+
+
+def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
+    try:
+        files = [f for p in paths for f in capture_files(p)]
+    except CaptureUnreadable as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    out = sys.stdout
+    reporter: Reporter
+    if fmt == "json":
+        reporter = JsonReporter(out, options, __version__, schema_version())
+    elif fmt == "github":
+        reporter = GithubReporter(out, options)
+    else:
+        reporter = TextReporter(out, options)
+    totals = Totals()
+    unreadable = False
+    show_progress = progress and sys.stderr.isatty()
+    for path in files:
+        summary = CaptureSummary(path)
+        reporter.start_capture(path)
+        failed = False
+        try:
+            with _progress(path, show_progress) as wrap:
+                for finding in check_file(path, summary, options, wrap=wrap):
+                    failed = failed or options.fails(finding)
+                    reporter.finding(path, finding)
+        except CaptureUnreadable as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            unreadable = failed = True
+        reporter.end_capture(summary)
+        totals.add(summary, failed)
+    reporter.close(totals)
+    out.flush()
+    if unreadable:
+        return 2
+    return 0 if totals.passed else 1
+
+
+class _progress:
+    """A rich progress bar on stderr for one capture, only on a terminal; else a no-op."""
+
+    def __init__(self, path: str, enabled: bool) -> None:
+        self.path = path
+        self.enabled = enabled and path != "-"
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            console=_stderr_console(),
+        )
+        self.bar.start()
+        task = self.bar.add_task(os.path.basename(self.path), total=os.path.getsize(self.path))
+        bar = self.bar
+
+        def wrap(stream: IO[bytes]) -> IO[bytes]:
+            return _ProgressStream(stream, lambda pos: bar.update(task, completed=pos))  # type: ignore[return-value]
+
+        return wrap
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+class _ProgressStream:
+    """Forwards ``readline`` and reports the position of the underlying file now and then."""
+
+    def __init__(self, stream: Any, update: Any) -> None:
+        self.stream = stream
+        # For gzip, progress follows the compressed file, whose size is what we know.
+        self.raw = getattr(stream, "fileobj", None) or stream
+        self.update = update
+        self.calls = 0
+
+    def readline(self, size: int = -1) -> bytes:
+        self.calls += 1
+        if self.calls % 16384 == 0:
+            self.update(self.raw.tell())
+        return self.stream.readline(size)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __iter__(self) -> Iterator[bytes]:  # pragma: no cover - read_capture uses readline
+        return iter(self.stream)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
