@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .checker import CaptureSummary, Options, check_stream
+from .checker import CaptureSummary, check_stream
+from .options import Options
 from .findings import Finding, Severity
 from .rules import RULES, Rule
 from .schemas import ACTIONS, schema_dir, schema_version

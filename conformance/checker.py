@@ -14,40 +14,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from . import rules
-from .capture import DEFAULT_MAX_LINE_BYTES, LineCounts, read_capture
+from .capture import LineCounts, read_capture
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
-from .findings import Finding, Severity
+from .findings import Finding, Severity, describe_type
 from .lifecycle import SessionTracker
+from .options import Options
 from .schemas import event_schemas
-
-
-@dataclass(frozen=True)
-class Options:
-    """Options shared by every entry point (CLI, pytest plugin, Python API).
-
-    Arguments:
-        strict: warnings fail, and fields a schema does not document become ``S205`` warnings.
-        partial: the capture may begin or end in the middle of a call.
-        select: rule ids or prefixes to check (default: all).
-        ignore: rule ids or prefixes to skip.
-        allow_empty: a capture with no telephony event passes.
-        max_line_bytes: longer lines are skipped with ``C107``.
-    """
-
-    strict: bool = False
-    partial: bool = False
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    allow_empty: bool = False
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-
-    def enabled_rules(self) -> frozenset[str]:
-        """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
-        return rules.select_rules(list(self.select), list(self.ignore))
-
-    def fails(self, finding: Finding) -> bool:
-        """Whether a finding makes the check fail under these options."""
-        return finding.severity is Severity.ERROR or self.strict
 
 
 @dataclass
@@ -169,8 +141,6 @@ def _missing_action(line: int, event: dict[str, Any]) -> Finding:
     if action is None:
         what = "has no 'action'" if "action" not in event else "has 'action': null"
     else:
-        from .findings import describe_type
-
         what = f"has an 'action' that is {describe_type(action)}, not a string"
     return Finding(
         line=line,

@@ -14,7 +14,8 @@ from typing import IO, Any, NoReturn
 
 from . import __version__
 from .capture import CaptureUnreadable, capture_files
-from .checker import CaptureSummary, Options, check_file
+from .checker import CaptureSummary, check_file
+from .options import Options, add_check_options, options_from
 from .report import GithubReporter, JsonReporter, Reporter, TextReporter, Totals
 from .rules import RULES
 from .schemas import schema_dir, schema_version
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a capture file, a folder of captures, or -")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
-    add_check_options(check, prefix="")
+    add_check_options(check.add_argument, prefix="")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
@@ -43,30 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("rules", help="list the rules with their ids and severities")
     return parser
-
-
-def add_check_options(parser: Any, prefix: str) -> None:
-    """The options every entry point shares; ``prefix`` is ``telephony-`` for pytest."""
-    parser.add_argument(f"--{prefix}strict", action="store_true", help="warnings fail; undocumented fields warn")
-    parser.add_argument(f"--{prefix}partial", action="store_true", help="the capture may begin or end mid-call")
-    parser.add_argument(f"--{prefix}select", metavar="IDS", default="", help="comma-separated rule ids or prefixes")
-    parser.add_argument(f"--{prefix}ignore", metavar="IDS", default="", help="comma-separated rule ids or prefixes")
-    parser.add_argument(
-        f"--{prefix}allow-empty", action="store_true", help="a capture with no telephony event passes"
-    )
-
-
-def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool) -> Options:
-    """Build and validate :class:`Options`; ``ValueError`` names a bad rule id."""
-    options = Options(
-        strict=strict,
-        partial=partial,
-        select=tuple(s for s in select.split(",") if s.strip()),
-        ignore=tuple(s for s in ignore.split(",") if s.strip()),
-        allow_empty=allow_empty,
-    )
-    options.enabled_rules()
-    return options
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from .checker import CaptureSummary, Options
+from .checker import CaptureSummary
+from .options import Options
 from .findings import Finding, Severity
 
 

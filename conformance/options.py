@@ -1,0 +1,71 @@
+"""The options every entry point shares (CLI, pytest plugin, Python API), defined once.
+
+The CLI spells them ``--strict``, the pytest plugin ``--telephony-strict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import rules
+from .capture import DEFAULT_MAX_LINE_BYTES
+from .findings import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options shared by every entry point (CLI, pytest plugin, Python API).
+
+    Arguments:
+        strict: warnings fail, and fields a schema does not document become ``S205`` warnings.
+        partial: the capture may begin or end in the middle of a call.
+        select: rule ids or prefixes to check (default: all).
+        ignore: rule ids or prefixes to skip.
+        allow_empty: a capture with no telephony event passes.
+        max_line_bytes: longer lines are skipped with ``C107``.
+    """
+
+    strict: bool = False
+    partial: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    allow_empty: bool = False
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+
+    def enabled_rules(self) -> frozenset[str]:
+        """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
+        return rules.select_rules(list(self.select), list(self.ignore))
+
+    def fails(self, finding: Finding) -> bool:
+        """Whether a finding makes the check fail under these options."""
+        return finding.severity is Severity.ERROR or self.strict
+
+
+#: (name, help) of each shared flag; all are booleans but select/ignore.
+_FLAGS = (
+    ("strict", "warnings fail, and fields a schema does not document become warnings"),
+    ("partial", "the capture may begin or end in the middle of a call"),
+    ("allow-empty", "a capture with no telephony event passes"),
+)
+
+
+def add_check_options(add: Any, prefix: str) -> None:
+    """Declare the shared options with ``add`` (argparse's add_argument or pytest's addoption)."""
+    for name, help_ in _FLAGS:
+        add(f"--{prefix}{name}", action="store_true", default=False, help=help_)
+    add(f"--{prefix}select", metavar="IDS", default="", help="only these rules: comma-separated ids or prefixes (S2,L301)")
+    add(f"--{prefix}ignore", metavar="IDS", default="", help="skip these rules: comma-separated ids or prefixes")
+
+
+def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool) -> Options:
+    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing."""
+    options = Options(
+        strict=strict,
+        partial=partial,
+        select=tuple(s.strip() for s in select.split(",") if s.strip()),
+        ignore=tuple(s.strip() for s in ignore.split(",") if s.strip()),
+        allow_empty=allow_empty,
+    )
+    options.enabled_rules()
+    return options

@@ -1,0 +1,234 @@
+"""The pytest plugin: ``pytest --telephony-conformance PATH``. A thin shell over the core.
+
+Granularity: one test item per capture and rule (``captured.ndjson::S201 missing-required-field``),
+so a million-event capture is ~20 items, ``-k S201`` or ``-k captured`` selects, and each
+failing item lists the bad lines of its rule. Each capture is checked once per process,
+lazily, when its first item runs (so ``-x`` stops early and xdist workers only check the
+captures they were handed).
+
+When captures are given on the command line and no test paths are, only the captures are
+checked: the project's own test files are not collected, so the command works in any
+folder, with or without a conftest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .capture import CaptureUnreadable, capture_files
+from .checker import CaptureSummary, check_file
+from .options import Options, add_check_options, options_from
+from .findings import Finding, Severity
+from .report import format_finding
+from .rules import RULES
+from .schemas import schema_version
+
+_STATE = pytest.StashKey["_PluginState"]()
+_MAX_SHOWN = 20  # findings shown per failing item; the rest are counted
+_SUMMARY_PROPERTY = "telephony_conformance_summary"
+
+
+@dataclass
+class _CaptureResult:
+    summary: CaptureSummary
+    shown: dict[str, list[Finding]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # rule -> findings
+    failing: dict[str, int] = field(default_factory=dict)  # rule -> findings that fail
+    unreadable: str | None = None
+
+
+@dataclass
+class _PluginState:
+    options: Options
+    captures: list[str]
+    from_command_line: bool
+    max_shown: int
+    results: dict[str, _CaptureResult] = field(default_factory=dict)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)  # for the terminal summary
+
+    def result(self, path: str) -> _CaptureResult:
+        if path not in self.results:
+            self.results[path] = _check(path, self.options, self.max_shown)
+        return self.results[path]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("telephony-conformance", "Daily telephony event captures")
+    group.addoption(
+        "--telephony-conformance",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="check an NDJSON capture (a file or a folder of captures); repeatable",
+    )
+    add_check_options(group.addoption, prefix="telephony-")
+    group.addoption(
+        "--telephony-max-findings",
+        type=int,
+        default=_MAX_SHOWN,
+        metavar="N",
+        help=f"findings shown per failing rule (default {_MAX_SHOWN}); the rest are counted",
+    )
+    parser.addini(
+        "telephony_conformance_captures",
+        type="paths",
+        default=[],
+        help="captures checked when --telephony-conformance is not given",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    given: list[str] = config.getoption("telephony_conformance")
+    from_command_line = bool(given)
+    if not given:
+        given = [str(p) for p in config.getini("telephony_conformance_captures")]
+    if not given:
+        return
+    try:
+        options = options_from(
+            config.getoption("telephony_strict"),
+            config.getoption("telephony_partial"),
+            config.getoption("telephony_select"),
+            config.getoption("telephony_ignore"),
+            config.getoption("telephony_allow_empty"),
+        )
+        captures = [f for p in given for f in capture_files(p)]
+    except (ValueError, CaptureUnreadable) as exc:
+        raise pytest.UsageError(f"telephony-conformance: {exc}") from None
+    config.stash[_STATE] = _PluginState(
+        options, captures, from_command_line, max(1, config.getoption("telephony_max_findings"))
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    flags = [name for name, on in (("strict", state.options.strict), ("partial", state.options.partial)) if on]
+    extra = f", {', '.join(flags)}" if flags else ""
+    return f"telephony-conformance: schemas {schema_version()}, {len(state.captures)} capture(s){extra}"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    state = config.stash.get(_STATE, None)
+    if state is not None and state.from_command_line and config.args_source != pytest.Config.ArgsSource.ARGS:
+        return True  # `pytest --telephony-conformance X` alone checks X, not the project's tests
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    enabled = state.options.enabled_rules()
+    for path in state.captures:
+        capture = CaptureCollector.from_parent(session, name=path, nodeid=f"telephony-conformance::{path}")
+        for rule in RULES.values():
+            if rule.id in enabled:
+                items.append(CaptureRuleItem.from_parent(capture, name=f"{rule.id} {rule.name}", rule_id=rule.id))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Runs in the xdist controller too: capture summaries travel in user_properties.
+    for name, value in report.user_properties:
+        if name == _SUMMARY_PROPERTY and isinstance(value, dict):
+            _SEEN_SUMMARIES[value["path"]] = value
+
+
+_SEEN_SUMMARIES: dict[str, dict[str, Any]] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not _SEEN_SUMMARIES:
+        return
+    summaries = [s for p, s in _SEEN_SUMMARIES.items() if p in state.captures]
+    if not summaries:
+        return
+
+    def total(key: str) -> int:
+        return sum(int(s[key]) for s in summaries)
+
+    terminalreporter.section("telephony-conformance")
+    terminalreporter.write_line(
+        f"{len(summaries)} capture(s): {total('lines'):,} lines, {total('events'):,} events "
+        f"({total('telephonyEvents'):,} telephony, {total('otherEvents'):,} other), "
+        f"{total('sessions'):,} sessions; findings: {total('errors'):,} error(s), {total('warnings'):,} warning(s)"
+    )
+    if total("warnings") and not state.options.strict:
+        terminalreporter.write_line("warnings do not fail the run; --telephony-strict makes them fail")
+
+
+class CaptureCollector(pytest.Collector):
+    """One capture; its children are created by the plugin, one per enabled rule."""
+
+    def collect(self) -> Iterator[pytest.Item]:  # pragma: no cover - items are added directly
+        return iter(())
+
+
+class CaptureRuleFailure(Exception):
+    """Raised by a :class:`CaptureRuleItem` whose rule has failing findings."""
+
+
+class CaptureRuleItem(pytest.Item):
+    """Checks one rule over one capture: fails listing ``file:line: rule: message``."""
+
+    def __init__(self, *, rule_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule_id = rule_id
+        self.capture = self.parent.name if self.parent else ""
+
+    def runtest(self) -> None:
+        state: _PluginState = self.config.stash[_STATE]
+        result = state.result(self.capture)
+        self.user_properties.append((_SUMMARY_PROPERTY, {"path": self.capture, **result.summary.as_dict()}))
+        if result.unreadable is not None:
+            raise CaptureRuleFailure(result.unreadable)
+        if result.failing.get(self.rule_id):
+            raise CaptureRuleFailure(self._describe(result, state))
+
+    def _describe(self, result: _CaptureResult, state: _PluginState) -> str:
+        rule = RULES[self.rule_id]
+        shown = result.shown.get(self.rule_id, [])
+        total = result.counts[self.rule_id]
+        lines = [f"{total} finding(s) of {rule.id} {rule.name}: {rule.summary}"]
+        lines += [format_finding(self.capture, f) for f in shown]
+        if total > len(shown):
+            lines.append(
+                f"... and {total - len(shown):,} more (--telephony-max-findings, or "
+                f"`telephony-conformance check {self.capture}` lists them all)"
+            )
+        return "\n".join(lines)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaptureRuleFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        return self.capture, None, f"{self.capture}::{self.rule_id}"
+
+
+def _check(path: str, options: Options, max_shown: int) -> _CaptureResult:
+    result = _CaptureResult(CaptureSummary(path))
+    try:
+        for finding in check_file(path, result.summary, options):
+            rule = finding.rule
+            result.counts[rule] = result.counts.get(rule, 0) + 1
+            if options.fails(finding):
+                result.failing[rule] = result.failing.get(rule, 0) + 1
+            shown = result.shown.setdefault(rule, [])
+            if len(shown) < max_shown:
+                shown.append(finding)
+    except CaptureUnreadable as exc:
+        result.unreadable = f"telephony-conformance: {exc}"
+    return result
+
+
+__all__ = ["CaptureCollector", "CaptureRuleItem", "Severity"]
