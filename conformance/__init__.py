@@ -12,8 +12,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .checker import CaptureSummary, check_stream
-from .options import Options
 from .findings import Finding, Severity
+from .options import Options
 from .rules import RULES, Rule
 from .schemas import ACTIONS, schema_dir, schema_version
 

@@ -178,7 +178,7 @@ def _finding(rule: rules.Rule, line: int, message: str, pointer: str | None = No
 def _describe_read_error(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "the gzip stream ends early (truncated file?)"
-    if isinstance(exc, zlib.error) or isinstance(exc, gzip.BadGzipFile):
+    if isinstance(exc, (zlib.error, gzip.BadGzipFile)):
         return f"the gzip data is corrupt ({exc})"
     return f"read error ({exc})"
 

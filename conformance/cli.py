@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import __version__
@@ -17,7 +18,7 @@ from .capture import CaptureUnreadable, capture_files
 from .checker import CaptureSummary, check_file
 from .options import Options, add_check_options, options_from
 from .report import GithubReporter, JsonReporter, Reporter, TextReporter, Totals
-from .rules import RULES
+from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
 
 PROG = "telephony-conformance"
@@ -42,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
     schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
 
-    sub.add_parser("rules", help="list the rules with their ids and severities")
+    rules_ = sub.add_parser("rules", help="list the rules with their ids and severities")
+    rules_.add_argument("--markdown", action="store_true", help="print the README's rule table")
+    rules_.add_argument("--write-readme", metavar="README", help="regenerate the rule table inside this file")
     return parser
 
 
@@ -53,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "schemas":
             return _schemas(args.bundle)
         if args.command == "rules":
-            for rule in RULES.values():
-                print(f"{rule.id}  {rule.severity.value:<7}  {rule.name}: {rule.summary}")
-            return 0
+            return _rules(args.markdown, args.write_readme)
         try:
             options = options_from(args.strict, args.partial, args.select, args.ignore, args.allow_empty)
         except ValueError as exc:
@@ -66,6 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+
+
+def _rules(markdown: bool, readme: str | None) -> int:
+    if readme:
+        path = Path(readme)
+        try:
+            path.write_text(replace_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            print(f"{PROG}: error: {readme}: {exc}", file=sys.stderr)
+            return 2
+    elif markdown:
+        print(rule_table())
+    else:
+        for rule in RULES.values():
+            print(f"{rule.id}  {rule.severity.value:<7}  {rule.name}: {rule.summary}")
+    return 0
 
 
 def _schemas(bundle: bool) -> int:

@@ -29,7 +29,7 @@ _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
 
 
 class _Session:
-    __slots__ = ("direction", "first_line", "seen", "identity")
+    __slots__ = ("direction", "first_line", "identity", "seen")
 
     def __init__(self, direction: str, line: int) -> None:
         self.direction = direction
@@ -39,7 +39,7 @@ class _Session:
 
 
 class _Ended:
-    __slots__ = ("direction", "action", "line", "other_terminal_seen")
+    __slots__ = ("action", "direction", "line", "other_terminal_seen")
 
     def __init__(self, direction: str, action: str, line: int) -> None:
         self.direction = direction

@@ -54,7 +54,7 @@ def add_check_options(add: Any, prefix: str) -> None:
     """Declare the shared options with ``add`` (argparse's add_argument or pytest's addoption)."""
     for name, help_ in _FLAGS:
         add(f"--{prefix}{name}", action="store_true", default=False, help=help_)
-    add(f"--{prefix}select", metavar="IDS", default="", help="only these rules: comma-separated ids or prefixes (S2,L301)")
+    add(f"--{prefix}select", metavar="IDS", default="", help="only these rules: comma-separated ids/prefixes (S2,L301)")
     add(f"--{prefix}ignore", metavar="IDS", default="", help="skip these rules: comma-separated ids or prefixes")
 
 

@@ -22,8 +22,8 @@ import pytest
 
 from .capture import CaptureUnreadable, capture_files
 from .checker import CaptureSummary, check_file
-from .options import Options, add_check_options, options_from
 from .findings import Finding, Severity
+from .options import Options, add_check_options, options_from
 from .report import format_finding
 from .rules import RULES
 from .schemas import schema_version

@@ -14,8 +14,8 @@ from typing import IO, Any, Protocol
 import orjson
 
 from .checker import CaptureSummary
-from .options import Options
 from .findings import Finding, Severity
+from .options import Options
 
 
 @dataclass

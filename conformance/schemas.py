@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -154,7 +153,9 @@ def event_schemas() -> dict[str, EventSchema]:
             exact=exact_validator(schema),
             documented=frozenset(props),
             nested_documented={
-                name: frozenset(sub["properties"]) for name, sub in props.items() if isinstance(sub.get("properties"), dict)
+                name: frozenset(sub["properties"])
+                for name, sub in props.items()
+                if isinstance(sub.get("properties"), dict)
             },
         )
     return out
