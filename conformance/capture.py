@@ -32,8 +32,8 @@ DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 _DRAIN_CHUNK = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
+_dumps = orjson.dumps
 _CHAR_AT = re.compile(r"line \d+ column (\d+) \(char (\d+)\)")
-_WS_BEFORE_COLON = re.compile(rb'"[ \t\r\n]+:')
 
 
 class CaptureUnreadable(Exception):
@@ -100,75 +100,110 @@ def read_capture(
     """
     readline = stream.readline
     loads = orjson.loads
-    line_no = 0
-    while True:
-        try:
-            raw = readline(max_line_bytes + 1)
-            if not raw:
+    dict_ = dict
+    # Local counters (attribute updates cost more per line); written back in `finally`,
+    # so the counts are right even when the consumer stops reading early.
+    line_no = blank = objects = rejected = 0
+    try:
+        while True:
+            try:
+                raw = readline(max_line_bytes + 1)
+                if not raw:
+                    return
+                line_no += 1
+                if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+                    size = len(raw)
+                    while True:  # skip the rest of the over-long line without holding it
+                        chunk = readline(_DRAIN_CHUNK)
+                        size += len(chunk)
+                        if not chunk or chunk.endswith(b"\n"):
+                            break
+                    rejected += 1
+                    yield _finding(
+                        rules.LINE_TOO_LONG,
+                        line_no,
+                        f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
+                    )
+                    continue
+            except (EOFError, OSError, zlib.error) as exc:
+                # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
+                yield _finding(
+                    rules.UNREADABLE,
+                    line_no + 1,
+                    f"the capture breaks off after line {line_no}: {_describe_read_error(exc)}; "
+                    "the lines before it were checked",
+                )
                 return
-            line_no += 1
-            if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
-                size = len(raw)
-                while True:  # skip the rest of the over-long line without holding it
-                    chunk = readline(_DRAIN_CHUNK)
-                    size += len(chunk)
-                    if not chunk or chunk.endswith(b"\n"):
-                        break
-                counts.lines += 1
-                counts.rejected += 1
+            if raw.startswith(_BOM):
                 yield _finding(
-                    rules.LINE_TOO_LONG,
+                    rules.BYTE_ORDER_MARK,
                     line_no,
-                    f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
+                    "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored",
+                )
+                raw = raw[3:]
+            try:
+                obj = loads(raw)
+            except orjson.JSONDecodeError as exc:
+                if not raw.strip():
+                    blank += 1
+                    continue
+                rejected += 1
+                yield _parse_failure(raw, line_no, str(exc))
+                continue
+            if type(obj) is not dict_:
+                rejected += 1
+                yield _finding(
+                    rules.NOT_AN_OBJECT,
+                    line_no,
+                    f"line is a JSON {_json_kind(obj)}, not an object; every Daily event is an object",
                 )
                 continue
-        except (EOFError, OSError, zlib.error) as exc:
-            # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
-            yield _finding(
-                rules.UNREADABLE,
-                line_no + 1,
-                f"the capture breaks off after line {line_no}: {_describe_read_error(exc)}; "
-                "the lines before it were checked",
-            )
-            return
-        counts.lines += 1
-        if raw.startswith(_BOM):
-            yield _finding(
-                rules.BYTE_ORDER_MARK, line_no, "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored"
-            )
-            raw = raw[3:]
-        try:
-            obj = loads(raw)
-        except orjson.JSONDecodeError as exc:
-            if not raw.strip():
-                counts.blank += 1
-                continue
-            counts.rejected += 1
-            yield _parse_failure(raw, line_no, str(exc))
-            continue
-        if type(obj) is not dict:
-            counts.rejected += 1
-            yield _finding(
-                rules.NOT_AN_OBJECT,
-                line_no,
-                f"line is a JSON {_json_kind(obj)}, not an object; every Daily event is an object",
-            )
-            continue
-        counts.objects += 1
-        # Duplicate keys: orjson keeps the last value silently. Without backslashes every
-        # '":' ends a key, so counting them is exact when no key has space before its colon;
-        # anything else takes the slow, exact path.
-        if b"\\" in raw or raw.count(b"{") != 1 or raw.count(b'":') != len(obj) or _WS_BEFORE_COLON.search(raw):
-            dup = _duplicate_key(raw)
-            if dup is not None:
-                yield _finding(
-                    rules.DUPLICATE_KEY,
-                    line_no,
-                    f"key {dup[1]!r} appears more than once in one object; parsers disagree on which value wins "
-                    "(this checker uses the last)",
-                    pointer=dup[0],
-                )
-        yield line_no, obj
+            objects += 1
+            if not _surely_unique_keys(raw, obj):
+                dup = _duplicate_key(raw)
+                if dup is not None:
+                    yield _finding(
+                        rules.DUPLICATE_KEY,
+                        line_no,
+                        f"key {dup[1]!r} appears more than once in one object; parsers disagree on which "
+                        "value wins (this checker uses the last)",
+                        pointer=dup[0],
+                    )
+            yield line_no, obj
+    finally:
+        counts.lines += line_no
+        counts.blank += blank
+        counts.objects += objects
+        counts.rejected += rejected
+
+
+def _surely_unique_keys(raw: bytes, obj: dict[str, Any]) -> bool:
+    """A fast proof that no object in the line repeats a key; False means "check exactly".
+
+    orjson keeps the last of two equal keys silently. The cheapest proof: the line is exactly
+    what orjson writes for the parsed object (compact writers such as JSON.stringify produce
+    that), and a serialised dict never repeats a key. Otherwise, without backslashes every '"' delimits
+    a string, so each '":' ends a key; with no white space before any colon, the number of
+    '":' is the number of keys written. If that equals the number of keys parsed (the top
+    object plus objects directly inside it, which must then be every '{' in the line),
+    nothing was lost to a duplicate.
+    """
+    end = -2 if raw.endswith(b"\r\n") else -1 if raw.endswith(b"\n") else None
+    if _dumps(obj) == raw[:end]:
+        return True
+    if b"\\" in raw or b" :" in raw or b"\t:" in raw or b"\r:" in raw or b"\n:" in raw:
+        return False
+    keys = len(obj)
+    braces = raw.count(b"{")
+    if braces != 1:
+        nested = 0
+        for value in obj.values():
+            if type(value) is dict:
+                nested += 1
+                keys += len(value)
+        if braces != 1 + nested:
+            return False  # deeper nesting, objects in arrays, or '{' inside a string
+    return raw.count(b'":') == keys
 
 
 def _finding(rule: rules.Rule, line: int, message: str, pointer: str | None = None) -> Finding:

@@ -26,26 +26,18 @@ DEFAULT_ENDED_MEMORY = 10_000
 _TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
 _STOPPED = {"dialin-stopped", "dialout-stopped"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
+_DIRECTION = {
+    action: "dial-in" if action.startswith("dialin") else "dial-out"
+    for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
+}
 
 
-class _Session:
-    __slots__ = ("direction", "first_line", "identity", "seen")
-
-    def __init__(self, direction: str, line: int) -> None:
-        self.direction = direction
-        self.first_line = line
-        self.seen: dict[str, int] = {}  # one-time step -> line it happened at
-        self.identity: dict[str, tuple[Any, int]] = {}  # field -> (value, line)
-
-
-class _Ended:
-    __slots__ = ("action", "direction", "line", "other_terminal_seen")
-
-    def __init__(self, direction: str, action: str, line: int) -> None:
-        self.direction = direction
-        self.action = action
-        self.line = line
-        self.other_terminal_seen = False
+# A session's state is one dict (the cheapest thing to allocate per call): "dir" and "first"
+# (its direction and first line), a one-time step's action -> its line, an identity field ->
+# its first value, and "@" + identity field -> that value's line.
+_Session = dict[str, Any]
+# An ended session: [direction, ending action, its line, whether the other terminal kind came].
+_Ended = list[Any]
 
 
 class SessionTracker:
@@ -70,36 +62,43 @@ class SessionTracker:
         if type(session_id) is not str:
             return None  # no session (dialin-ready, session-less dialout-error/-warning)
         key = (event.get("callClientId"), session_id)
-        direction = "dial-in" if action.startswith("dialin") else "dial-out"
+        direction = _DIRECTION[action]
         session = self.open.get(key)
         if session is None:
             ended = self.ended.get(key)
             if ended is not None:
                 return self._after_end(line, action, session_id, direction, ended)
             return self._start(line, action, session_id, key, direction, event)
+        if session["dir"] != direction:
+            return [self._mixed(line, action, session_id, session["dir"], session["first"])]
         findings: list[Finding] | None = None
-        if session.direction != direction:
-            return [self._mixed(line, action, session_id, session.direction, session.first_line)]
         if action in _ONCE:
-            if action in session.seen:
+            if action in session:
                 findings = [
                     _finding(
                         rules.REPEATED_TRANSITION,
                         line,
                         action,
                         session_id,
-                        f"second {action} for session {session_id} (the first was at line {session.seen[action]})",
+                        f"second {action} for session {session_id} (the first was at line {session[action]})",
                     )
                 ]
-            elif action == "dialout-answered" and "dialout-connected" not in session.seen:
-                findings = [self._answered_without_connected(line, session_id)]
-            session.seen.setdefault(action, line)
-        changed = self._identity(session, line, action, session_id, event)
-        if changed:
-            findings = (findings or []) + changed
+            else:
+                if action == "dialout-answered" and "dialout-connected" not in session:
+                    findings = [self._answered_without_connected(line, session_id)]
+                session[action] = line
+        for name in IDENTITY_FIELDS:
+            value = event.get(name)
+            if value is not None:
+                before = session.get(name)
+                if before is None:
+                    session[name] = value
+                    session["@" + name] = line
+                elif before != value:
+                    findings = (findings or []) + [self._changed(session, line, action, session_id, name, value)]
         if action in _TERMINAL:
             del self.open[key]
-            self._remember_end(key, _Ended(direction, action, line))
+            self._remember_end(key, [direction, action, line, False])
         return findings
 
     def open_sessions(self) -> int:
@@ -127,21 +126,26 @@ class SessionTracker:
             elif action == "dialout-answered":
                 findings = [self._answered_without_connected(line, session_id)]
         if action in _TERMINAL:
-            self._remember_end(key, _Ended(direction, action, line))
+            self._remember_end(key, [direction, action, line, False])
             return findings
-        session = _Session(direction, line)
+        session: _Session = {"dir": direction, "first": line}
         if action in _ONCE:
-            session.seen[action] = line
-        self._identity(session, line, action, session_id, event)
+            session[action] = line
+        for name in IDENTITY_FIELDS:
+            value = event.get(name)
+            if value is not None:
+                session[name] = value
+                session["@" + name] = line
         self.open[key] = session
         return findings
 
     def _after_end(self, line: int, action: str, session_id: str, direction: str, ended: _Ended) -> list[Finding]:
-        if direction != ended.direction:
-            return [self._mixed(line, action, session_id, ended.direction, ended.line)]
+        was, ended_by, ended_at, other_seen = ended
+        if direction != was:
+            return [self._mixed(line, action, session_id, was, ended_at)]
         # L13: whether *-stopped follows *-error (or the reverse) is undocumented; allow one.
-        if action in _TERMINAL and action != ended.action and not ended.other_terminal_seen:
-            ended.other_terminal_seen = True
+        if action in _TERMINAL and action != ended_by and not other_seen:
+            ended[3] = True
             return []
         return [
             _finding(
@@ -149,13 +153,13 @@ class SessionTracker:
                 line,
                 action,
                 session_id,
-                f"{action} for session {session_id}, which already ended with {ended.action} at line {ended.line}",
+                f"{action} for session {session_id}, which already ended with {ended_by} at line {ended_at}",
                 hint="a duplicate or late delivery, or a session id reused for a new call",
             )
         ]
 
     def _mixed(self, line: int, action: str, session_id: str, was: str, first_line: int) -> Finding:
-        now = "dial-in" if action.startswith("dialin") else "dial-out"
+        now = _DIRECTION[action]
         return _finding(
             rules.MIXED_DIRECTION,
             line,
@@ -174,30 +178,15 @@ class SessionTracker:
             f"dialout-answered for session {session_id} with no earlier dialout-connected",
         )
 
-    def _identity(
-        self, session: _Session, line: int, action: str, session_id: str, event: dict[str, Any]
-    ) -> list[Finding]:
-        out: list[Finding] = []
-        identity = session.identity
-        for field in IDENTITY_FIELDS:
-            value = event.get(field)
-            if value is None:
-                continue
-            before = identity.get(field)
-            if before is None:
-                identity[field] = (value, line)
-            elif before[0] != value:
-                out.append(
-                    _finding(
-                        rules.IDENTITY_CHANGED,
-                        line,
-                        action,
-                        session_id,
-                        f"{field} of session {session_id} changed from {before[0]!r} (line {before[1]}) to {value!r}",
-                        pointer="/" + field,
-                    )
-                )
-        return out
+    def _changed(self, session: _Session, line: int, action: str, session_id: str, name: str, value: Any) -> Finding:
+        return _finding(
+            rules.IDENTITY_CHANGED,
+            line,
+            action,
+            session_id,
+            f"{name} of session {session_id} changed from {session[name]!r} (line {session['@' + name]}) to {value!r}",
+            pointer="/" + name,
+        )
 
     def _remember_end(self, key: tuple[Any, str], ended: _Ended) -> None:
         self.ended[key] = ended

@@ -1,0 +1,197 @@
+"""Benchmark: the capture checker against the orjson parse-only floor, in one run.
+
+    python bench/bench_check.py            # 100k and 1M events (about two minutes)
+    python bench/bench_check.py --quick    # 20k and 100k events
+
+Generates realistic captures (interleaved dial-in and dial-out sessions, two call clients,
+non-telephony events, about 1% defects), then runs each approach as its own process and
+reports whole-process wall time and peak RSS. Every figure is a ratio to the same run's
+floor (orjson.loads on every line), because this machine is noisy and absolute seconds are
+not comparable between runs. Results are printed as a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+FLOOR = """
+import sys, orjson
+loads = orjson.loads
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        try:
+            loads(line)
+        except orjson.JSONDecodeError:
+            pass
+"""
+
+JSONSCHEMA_LOOP = """
+import sys, json, orjson
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from conformance.schemas import load_schemas
+schemas = load_schemas()
+registry = Registry().with_resources(
+    (s["$id"], Resource.from_contents(s)) for s in schemas.values())
+validators = {n[:-12]: Draft202012Validator(s, registry=registry) for n, s in schemas.items()}
+errors = 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        v = validators.get(event.get("action")) if isinstance(event, dict) else None
+        if v is not None:
+            errors += sum(1 for _ in v.iter_errors(event))
+print(errors, file=sys.stderr)
+"""
+
+MEASURE = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+wall = time.perf_counter() - t
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
+"""
+
+
+def generate(path: Path, n_events: int, defect_rate: float = 0.01, seed: int = 1) -> None:
+    """Write a capture of ``n_events`` lines: realistic sessions, ~defect_rate broken lines."""
+    rnd = random.Random(seed)
+    clients = ["17225364729060.9442072768918943", "17225364811234.1029384756102938"]
+    open_sessions: list[dict] = []
+    next_id = 0
+    with path.open("wb") as f:
+        written = 0
+        while written < n_events:
+            roll = rnd.random()
+            if roll < 0.05:
+                line = {"action": "participant-updated", "callClientId": clients[0],
+                        "participant": {"session_id": f"p-{rnd.randrange(1000)}", "audio": True}}
+            elif roll < 0.06:
+                line = {"action": "dialin-ready", "callClientId": clients[0],
+                        "sipEndpoint": "sip:room-name@sip.daily.co", "provider": "daily"}
+            elif roll < 0.07:
+                line = {"action": "dialout-error", "callClientId": clients[0], "provider": "daily",
+                        "errorMsg": "DialOut failed with error: process error, Channel closed",
+                        "details": {"destination": "+12098888888"}}
+            elif len(open_sessions) < 50 or roll < 0.2:
+                next_id += 1
+                s = {"id": f"{next_id:08x}-5216-4481-a2ef-515d6dd7dfc6", "cc": rnd.choice(clients),
+                     "dir": rnd.choice(("in", "out")), "step": 0,
+                     "call": f"{next_id:x}@sip.daily.co",
+                     "dest": rnd.choice(("+12098888888", "sip:callee@example.com"))}
+                open_sessions.append(s)
+                line = _session_event(s, rnd)
+            else:
+                s = open_sessions[rnd.randrange(len(open_sessions))]
+                line = _session_event(s, rnd)
+                if s["step"] < 0:
+                    open_sessions.remove(s)
+            raw = orjson.dumps(line)
+            if rnd.random() < defect_rate:
+                raw = _defect(raw, line, rnd)
+            f.write(raw + b"\n")
+            written += 1
+
+
+def _session_event(s: dict, rnd: random.Random) -> dict:
+    base = {"callClientId": s["cc"], "sessionId": s["id"], "provider": "daily"}
+    step = s["step"]
+    if s["dir"] == "in":
+        if step == 0:
+            s["step"] = 1
+            return {"action": "dialin-connected", **base, "sipCallId": s["call"], "sipFrom": "sip:caller@example.com",
+                    "sipHeaders": {"X-Call-Ref": "4711"}}
+        if rnd.random() < 0.2:
+            return {"action": "dialin-warning", **base, "errorMsg": "Requested codec unavailable, using fallback"}
+        s["step"] = -1
+        return {"action": "dialin-stopped", **base, "sipCallId": s["call"]}
+    if step == 0:
+        s["step"] = 1
+        return {"action": "dialout-connected", **base, "sipCallId": s["call"], "destination": s["dest"],
+                "origin": "+13977888822", "callerId": "+13977888822"}
+    if step == 1 and rnd.random() < 0.8:
+        s["step"] = 2
+        return {"action": "dialout-answered", **base, "sipCallId": s["call"], "destination": s["dest"]}
+    s["step"] = -1
+    if rnd.random() < 0.1:
+        return {"action": "dialout-error", **base, "errorMsg": "Remote party did not answer"}
+    return {"action": "dialout-stopped", **base, "destination": s["dest"]}
+
+
+def _defect(raw: bytes, line: dict, rnd: random.Random) -> bytes:
+    kind = rnd.randrange(4)
+    if kind == 0:
+        return raw[: len(raw) // 2]  # truncated line: C101
+    if kind == 1 and "provider" in line:
+        return orjson.dumps({k: v for k, v in line.items() if k != "provider"})  # S201
+    if kind == 2 and "sessionId" in line:
+        return orjson.dumps({**line, "sessionId": 42})  # S202
+    return orjson.dumps({**line, "action": str(line.get("action", "x")).replace("-", "_", 1)})  # S204 or other
+
+
+def measure(cmd: list[str]) -> tuple[float, int, int]:
+    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True).stdout
+    wall, rss_kib, rc = out.split()
+    return float(wall), int(rss_kib) * 1024, int(rc)
+
+
+def bin_of(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20k and 100k events instead of 100k and 1M")
+    parser.add_argument("--skip-jsonschema", action="store_true", help="skip the slow plain-jsonschema loop")
+    args = parser.parse_args()
+    sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
+    OUT.mkdir(exist_ok=True)
+    rows = []
+    rss: dict[int, int] = {}
+    for n in sizes:
+        path = OUT / f"capture-{n}.ndjson"
+        if not path.exists():
+            generate(path, n)
+        floor, floor_rss, _ = measure([sys.executable, "-c", FLOOR, str(path)])
+        cli, cli_rss, cli_rc = measure([bin_of("telephony-conformance"), "check", str(path), "--format", "json"])
+        with tempfile.TemporaryDirectory() as empty:
+            pyt, pyt_rss, _ = measure([bin_of("pytest"), "-q", "-p", "no:cacheprovider", "--rootdir", empty,
+                                       "--telephony-conformance", str(path), empty])
+        rss[n] = cli_rss
+        rows.append((n, "orjson.loads per line (floor)", floor, floor, floor_rss))
+        rows.append((n, "telephony-conformance check (CLI, json report)", cli, floor, cli_rss))
+        rows.append((n, "pytest --telephony-conformance", pyt, floor, pyt_rss))
+        if not args.skip_jsonschema and n == sizes[0]:
+            js, js_rss, _ = measure([sys.executable, "-c", JSONSCHEMA_LOOP, str(path)])
+            rows.append((n, "plain jsonschema loop (iter_errors per event)", js, floor, js_rss))
+        assert cli_rc == 1, "the defects must make the check fail"
+    print("| events | approach | wall time vs floor | throughput vs floor | events/s | peak RSS |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for n, name, wall, floor, peak in rows:
+        ratio, speed = wall / floor, floor / wall
+        print(f"| {n:,} | {name} | {ratio:.2f}x | {speed:.2f}x | {n / wall:,.0f} | {peak / 2**20:.0f} MiB |")
+    small, large = sizes
+    growth = (rss[large] - rss[small]) / 2**20
+    print(f"\nCLI peak RSS growth from {small:,} to {large:,} events: {growth:+.1f} MiB (target < 20 MiB)")
+    print(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%d")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
