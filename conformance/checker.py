@@ -90,14 +90,15 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
         if type(item) is not tuple_:
             yield item  # type: ignore[misc]
             continue
-        line, event = item  # type: ignore[misc]
+        line, event = item
         action = event.get("action")
-        es = schemas.get(action) if type(action) is str else None
+        if type(action) is not str:
+            no_action += 1
+            yield _missing_action(line, event)
+            continue
+        es = schemas.get(action)
         if es is None:
-            if type(action) is not str:
-                no_action += 1
-                yield _missing_action(line, event)
-            elif is_telephony_family(action):
+            if is_telephony_family(action):
                 unknown += 1
                 by_action[action] = by_action.get(action, 0) + 1
                 sid = event.get("sessionId")

@@ -75,7 +75,7 @@ def undocumented_findings(line: int, event: dict[str, Any], es: EventSchema) -> 
     """``S205`` (strict mode) for each field the schema does not document."""
     session_id = event.get("sessionId")
     sid = session_id if isinstance(session_id, str) else None
-    extras = [(k,) for k in event if k not in es.documented]
+    extras: list[tuple[str, ...]] = [(k,) for k in event if k not in es.documented]
     for name, known in es.nested_documented.items():
         nested = event.get(name)
         if isinstance(nested, dict):
@@ -107,7 +107,7 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
     keyword = error.validator
     found = error.instance
     if keyword == "required":
-        missing = next((f for f in error.validator_value if isinstance(found, dict) and f not in found), "?")
+        missing = next((f for f in _listed(error.validator_value) if isinstance(found, dict) and f not in found), "?")
         described = es.schema.get("properties", {}).get(missing, {}).get("description", "")
         if path:
             described = ""
@@ -134,7 +134,7 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
             f"{field!r} should be {expected} but is {describe_type(found)} {show_value(found)}",
         )
     if keyword == "enum":
-        options = ", ".join(show_value(v) for v in error.validator_value)
+        options = ", ".join(show_value(v) for v in _listed(error.validator_value))
         return rules.INVALID_VALUE, pointer, f"{field!r} should be one of {options} but is {show_value(found)}"
     if keyword == "const":
         return (
@@ -148,6 +148,11 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
     return rules.INVALID_VALUE, pointer, f"{field!r}: {error.message}"
 
 
+def _listed(value: Any) -> list[Any]:
+    """A keyword's list value (``required``, ``enum``), typed loosely by jsonschema's stubs."""
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
 def _expected_types(value: Any) -> str:
     types = value if isinstance(value, list) else [value]
-    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+    return " or ".join(_TYPE_NAMES.get(t, str(t)) for t in types)

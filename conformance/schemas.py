@@ -82,7 +82,7 @@ def schema_version() -> str:
 
 
 def _refuse_retrieval(uri: str) -> Resource[Any]:
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class; mypy sees no __init__
 
 
 @functools.cache
