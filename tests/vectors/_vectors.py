@@ -1,0 +1,66 @@
+"""Reading ``schemas/vectors/*.json`` (JSON-Schema-Test-Suite layout) for the vector tests.
+
+A plain module rather than fixtures because the cases are needed at collection time, to
+parametrize one test per vector.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.schemas import UNION_SCHEMA, load_schemas, schema_dir
+
+VECTOR_DIR = schema_dir() / "vectors"
+
+
+@dataclass(frozen=True)
+class Vector:
+    """One test of one group of one vector file."""
+
+    file: str  # e.g. "dialin-ready.json"
+    group: str  # the group's description
+    description: str
+    schema_file: str  # the schema file the group's $ref names, e.g. "dialin-ready.schema.json"
+    data: Any
+    valid: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}::{self.description}"
+
+    @property
+    def action(self) -> str | None:
+        """The telephony action of an event schema; None for the union schema."""
+        return None if self.schema_file == UNION_SCHEMA else self.schema_file.removesuffix(".schema.json")
+
+
+def vector_files() -> list[Path]:
+    return sorted(VECTOR_DIR.glob("*.json"))
+
+
+def schema_file_for_id(schema_id: str) -> str:
+    """The schema file name whose ``$id`` is ``schema_id``; KeyError when no schema has it."""
+    by_id = {s["$id"]: name for name, s in load_schemas().items()}
+    return by_id[schema_id]
+
+
+def load_vectors() -> list[Vector]:
+    out: list[Vector] = []
+    for path in vector_files():
+        for group in json.loads(path.read_text(encoding="utf-8")):
+            schema_file = schema_file_for_id(group["schema"]["$ref"])
+            for test in group["tests"]:
+                out.append(
+                    Vector(
+                        file=path.name,
+                        group=group["description"],
+                        description=test["description"],
+                        schema_file=schema_file,
+                        data=test["data"],
+                        valid=test["valid"],
+                    )
+                )
+    return out
