@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.schemas import UNION_SCHEMA, load_schemas, schema_dir
+from conformance.schemas import UNION_SCHEMA, event_schemas, load_schemas, schema_dir, union_validator
 
 VECTOR_DIR = schema_dir() / "vectors"
 
@@ -22,6 +22,8 @@ class Vector:
 
     file: str  # e.g. "dialin-ready.json"
     group: str  # the group's description
+    group_index: int  # position of the group in the file
+    test_index: int  # position of the test in the group
     description: str
     schema_file: str  # the schema file the group's $ref names, e.g. "dialin-ready.schema.json"
     data: Any
@@ -50,13 +52,15 @@ def schema_file_for_id(schema_id: str) -> str:
 def load_vectors() -> list[Vector]:
     out: list[Vector] = []
     for path in vector_files():
-        for group in json.loads(path.read_text(encoding="utf-8")):
+        for group_index, group in enumerate(json.loads(path.read_text(encoding="utf-8"))):
             schema_file = schema_file_for_id(group["schema"]["$ref"])
-            for test in group["tests"]:
+            for test_index, test in enumerate(group["tests"]):
                 out.append(
                     Vector(
                         file=path.name,
                         group=group["description"],
+                        group_index=group_index,
+                        test_index=test_index,
                         description=test["description"],
                         schema_file=schema_file,
                         data=test["data"],
@@ -64,3 +68,17 @@ def load_vectors() -> list[Vector]:
                     )
                 )
     return out
+
+
+VECTORS = load_vectors()
+
+
+def vector_position(vector: Vector) -> tuple[int, int]:
+    """(group, test) indexes of a vector in its file, as the Node runner reports them."""
+    return vector.group_index, vector.test_index
+
+
+def python_verdict(vector: Vector) -> bool:
+    """The checker's own verdict (the exact validator; test_vectors proves the fast one agrees)."""
+    validator = union_validator() if vector.action is None else event_schemas()[vector.action].exact
+    return bool(validator.is_valid(vector.data))

@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from _vectors import VECTOR_DIR, Vector, load_vectors, vector_files
+from _vectors import VECTOR_DIR, VECTORS, Vector, vector_files
 
 from conformance.schemas import (
     ACTIONS,
@@ -28,8 +28,6 @@ from conformance.schemas import (
     load_schemas,
     union_validator,
 )
-
-VECTORS = load_vectors()
 
 
 @functools.cache

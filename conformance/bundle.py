@@ -1,0 +1,109 @@
+"""A single-file bundle of the schemas, for tools that do not resolve references across files.
+
+The bundle is the union schema (``telephony-event.schema.json``) with every resource it
+reaches placed under its ``$defs`` by file stem (``#/$defs/dialin-ready``,
+``#/$defs/defs``) and every ``$ref`` rewritten to a JSON pointer inside the bundle. The
+embedded resources lose their ``$id``/``$schema``, so the bundle is one plain resource: it
+needs no support for embedded ``$id`` (2020-12 §9.3) and no registry at all, and a
+validator given only this document resolves everything. Each event schema stays reachable
+as ``<bundle $id>#/$defs/<action>``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from conformance.schemas import UNION_SCHEMA, load_schemas
+
+#: File name of the bundle, also the last segment of its ``$id``.
+BUNDLE_NAME = "telephony-event.bundle.json"
+
+# Keywords whose presence would need more than JSON-pointer rewriting; our schemas use
+# none, and bundling refuses them rather than emit a subtly wrong bundle.
+_UNSUPPORTED = ("$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef")
+
+
+def _stem(file_name: str) -> str:
+    return file_name.removesuffix(".schema.json")
+
+
+def _ref_targets(node: Any, base: str) -> set[str]:
+    """The absolute resource URIs (no fragment) that ``$ref``s under ``node`` point at."""
+    out: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            out.add(urldefrag(urljoin(base, ref)).url)
+        for value in node.values():
+            out |= _ref_targets(value, base)
+    elif isinstance(node, list):
+        for value in node:
+            out |= _ref_targets(value, base)
+    return out
+
+
+def _rewrite(node: Any, base: str, prefix_of: dict[str, str]) -> Any:
+    """A copy of ``node`` with each ``$ref`` (relative to ``base``) turned into a bundle-local pointer."""
+    if isinstance(node, dict):
+        for keyword in _UNSUPPORTED:
+            if keyword in node:
+                raise ValueError(f"cannot bundle a schema using {keyword}")
+        out = {k: _rewrite(v, base, prefix_of) for k, v in node.items()}
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            uri, fragment = urldefrag(urljoin(base, ref))
+            if uri not in prefix_of:
+                raise ValueError(f"$ref {ref!r} in {base} leaves the schema set")
+            if fragment and not fragment.startswith("/"):
+                raise ValueError(f"$ref {ref!r} in {base}: only JSON-pointer fragments can be bundled")
+            out["$ref"] = prefix_of[uri] + fragment
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, base, prefix_of) for v in node]
+    return node
+
+
+def bundle() -> dict[str, Any]:
+    """The union schema with every ``$ref`` resolved inside one document (see the module doc)."""
+    schemas = load_schemas()
+    by_id = {s["$id"]: name for name, s in schemas.items()}
+    root = schemas[UNION_SCHEMA]
+
+    # Every resource reachable from the union, in a stable order.
+    reached: list[str] = []
+    pending = [root["$id"]]
+    while pending:
+        uri = pending.pop(0)
+        if uri in reached:
+            continue
+        if uri not in by_id:
+            raise ValueError(f"{uri} is referenced but is not one of the schema files")
+        reached.append(uri)
+        pending += sorted(_ref_targets(schemas[by_id[uri]], uri) - set(reached))
+
+    root_defs = root.get("$defs", {})
+    prefix_of = {root["$id"]: "#"}
+    for uri in reached[1:]:
+        key = _stem(by_id[uri])
+        if key in root_defs:
+            raise ValueError(f"$defs/{key} of {UNION_SCHEMA} would collide with the bundled {by_id[uri]}")
+        prefix_of[uri] = f"#/$defs/{key}"
+
+    out = _rewrite(root, root["$id"], prefix_of)
+    out["$id"] = root["$id"].rsplit("/", 1)[0] + "/" + BUNDLE_NAME
+    out["title"] = f"{root['title']} (single-file bundle)"
+    out["$comment"] = (
+        f"Generated from {UNION_SCHEMA} and the schemas it references; do not edit. Each event "
+        "schema is at #/$defs/<action>, the shared definitions at #/$defs/defs."
+    )
+    bundled_defs = dict(out.get("$defs", {}))
+    for uri in reached[1:]:
+        resource = _rewrite(copy.deepcopy(schemas[by_id[uri]]), uri, prefix_of)
+        # One resource only: an embedded $id would change the base URI of its refs.
+        resource.pop("$id", None)
+        resource.pop("$schema", None)
+        bundled_defs[_stem(by_id[uri])] = resource
+    out["$defs"] = bundled_defs
+    return out
