@@ -34,6 +34,7 @@ _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
 _dumps = orjson.dumps
 _CHAR_AT = re.compile(r"line \d+ column (\d+) \(char (\d+)\)")
+_NON_FINITE = re.compile(r"-?[0-9A-Za-z.+-]+")
 
 
 class CaptureUnreadable(Exception):
@@ -189,8 +190,11 @@ def _surely_unique_keys(raw: bytes, obj: dict[str, Any]) -> bool:
     nothing was lost to a duplicate.
     """
     end = -2 if raw.endswith(b"\r\n") else -1 if raw.endswith(b"\n") else None
-    if _dumps(obj) == raw[:end]:
-        return True
+    try:
+        if _dumps(obj) == raw[:end]:
+            return True
+    except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
+        return False
     if b"\\" in raw or b" :" in raw or b"\t:" in raw or b"\r:" in raw or b"\n:" in raw:
         return False
     keys = len(obj)
@@ -249,7 +253,9 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
     if "infinity" in base or text[char : char + 3] == "NaN" or text[char : char + 8] == "Infinity" or (
         text[char : char + 9] == "-Infinity"
     ):
-        literal = text[char : char + 9].split(",")[0].split("}")[0].strip() or "number"
+        start = char - 1 if char and text[char - 1] == "-" else char
+        found = _NON_FINITE.match(text, start)
+        literal = found.group() if found else "number"
         return _finding(
             rules.NON_FINITE_NUMBER,
             line_no,
@@ -259,42 +265,40 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
     return _finding(rules.INVALID_JSON, line_no, f"line is not valid JSON: {base}{where}")
 
 
+# The tokens that shape a JSON text: a key (a string followed by ':'), any other string,
+# and the structural characters. Numbers and literals are skipped (they hold none of these).
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"[ \t\r\n]*:|"(?:[^"\\]|\\.)*"|[{}\[\],]')
+
+
 def _duplicate_key(raw: bytes) -> tuple[str, str] | None:
-    """``(pointer of the object, key)`` of the first duplicated key in the line, if any."""
-    found: list[tuple[int, str]] = []
+    """``(pointer of the object, key)`` of the first duplicated key in the line, if any.
 
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        if len(obj) != len(pairs) and not found:
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    found.append((id(obj), key))
-                    break
-                seen.add(key)
-        return obj
-
-    try:
-        root = json.loads(raw, object_pairs_hook=hook)
-    except (ValueError, RecursionError):  # pragma: no cover - orjson accepted this line already
-        return None
-    if not found:
-        return None
-    target, key = found[0]
-    try:
-        path = _path_to(root, target, [])
-    except RecursionError:  # pragma: no cover - needs ~1000 levels of nesting and a duplicate
-        path = None
-    return json_pointer(path if path is not None else []), key
-
-
-def _path_to(node: Any, target: int, path: list[str | int]) -> list[str | int] | None:
-    if id(node) == target:
-        return path
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        if isinstance(value, (dict, list)):
-            hit = _path_to(value, target, [*path, key])
-            if hit is not None:
-                return hit
+    Scans the (already validated) line iteratively, so it works at any nesting depth that
+    orjson accepts: a recursive parser would give up around Python's recursion limit.
+    """
+    # One frame per open container: [keys seen (None for an array), current key or index].
+    stack: list[list[Any]] = []
+    for match in _TOKEN.finditer(raw):
+        token = match.group()
+        first = token[:1]
+        if first == b"{":
+            stack.append([set(), None])
+        elif first == b"[":
+            stack.append([None, 0])
+        elif first in (b"}", b"]"):
+            if stack:
+                stack.pop()
+        elif first == b",":
+            if stack and stack[-1][0] is None:
+                stack[-1][1] += 1
+        elif token.endswith(b":") and stack and stack[-1][0] is not None:
+            try:
+                key = json.loads(token[:-1])
+            except ValueError:  # pragma: no cover - orjson accepted this line already
+                return None
+            keys = stack[-1][0]
+            if key in keys:
+                return json_pointer([frame[1] for frame in stack[:-1]]), key
+            keys.add(key)
+            stack[-1][1] = key
     return None

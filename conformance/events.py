@@ -107,7 +107,10 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
     keyword = error.validator
     found = error.instance
     if keyword == "required":
-        missing = next((f for f in _listed(error.validator_value) if isinstance(found, dict) and f not in found), "?")
+        absent = [f for f in _listed(error.validator_value) if isinstance(found, dict) and f not in found]
+        # jsonschema reports each missing field as its own error ("'x' is a required property"),
+        # all carrying the whole list: name the one this error is about.
+        missing = next((f for f in absent if error.message.startswith(repr(f))), absent[0] if absent else "?")
         described = es.schema.get("properties", {}).get(missing, {}).get("description", "")
         if path:
             described = ""
@@ -124,14 +127,14 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
         return (
             rules.WRONG_TYPE,
             pointer,
-            f"{field!r} should be {expected} but is {describe_type(found)} {show_value(found)}",
+            f"{field!r} should be {expected} but is {_found(found)}",
         )
     if keyword == "anyOf" and error.context and all(e.validator == "type" for e in error.context):
         expected = " or ".join(dict.fromkeys(_expected_types(e.validator_value) for e in error.context))
         return (
             rules.WRONG_TYPE,
             pointer,
-            f"{field!r} should be {expected} but is {describe_type(found)} {show_value(found)}",
+            f"{field!r} should be {expected} but is {_found(found)}",
         )
     if keyword == "enum":
         options = ", ".join(show_value(v) for v in _listed(error.validator_value))
@@ -146,6 +149,11 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
     if keyword in ("pattern", "anyOf") and title:
         return rules.INVALID_VALUE, pointer, f"{field!r} should be {title} but is {show_value(found)}"
     return rules.INVALID_VALUE, pointer, f"{field!r}: {error.message}"
+
+
+def _found(value: Any) -> str:
+    """``a number 42``, ``a string "x"``; just ``null`` for null."""
+    return "null" if value is None else f"{describe_type(value)} {show_value(value)}"
 
 
 def _listed(value: Any) -> list[Any]:

@@ -84,7 +84,8 @@ class SessionTracker:
                     )
                 ]
             else:
-                if action == "dialout-answered" and "dialout-connected" not in session:
+                # Under partial, a session first seen after its dialout-connected is not flagged.
+                if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
                     findings = [self._answered_without_connected(line, session_id)]
                 session[action] = line
         for name in IDENTITY_FIELDS:
