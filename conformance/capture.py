@@ -85,7 +85,10 @@ def open_capture(path: str) -> IO[bytes]:
     except OSError as exc:
         raise CaptureUnreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
     if head == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        if path != "-":
+            gz.myfileobj = raw  # closing the GzipFile then closes the file too (no leaked descriptor)
+        return gz  # type: ignore[return-value]
     return raw  # type: ignore[no-any-return]
 
 
