@@ -91,7 +91,7 @@ def bundle() -> dict[str, Any]:
             raise ValueError(f"$defs/{key} of {UNION_SCHEMA} would collide with the bundled {by_id[uri]}")
         prefix_of[uri] = f"#/$defs/{key}"
 
-    out = _rewrite(root, root["$id"], prefix_of)
+    out: dict[str, Any] = _rewrite(root, root["$id"], prefix_of)
     out["$id"] = root["$id"].rsplit("/", 1)[0] + "/" + BUNDLE_NAME
     out["title"] = f"{root['title']} (single-file bundle)"
     out["$comment"] = (
