@@ -192,12 +192,14 @@ def _surely_unique_keys(raw: bytes, obj: dict[str, Any]) -> bool:
     object plus objects directly inside it, which must then be every '{' in the line),
     nothing was lost to a duplicate.
     """
-    end = -2 if raw.endswith(b"\r\n") else -1 if raw.endswith(b"\n") else None
     try:
-        if _dumps(obj) == raw[:end]:
-            return True
+        written = _dumps(obj)
     except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
         return False
+    # Same bytes up to the line ending (compared in place, without slicing a copy).
+    rest = len(raw) - len(written)
+    if 0 <= rest <= 2 and raw.startswith(written) and raw[len(written):] in (b"", b"\n", b"\r\n"):
+        return True
     if b"\\" in raw or b" :" in raw or b"\t:" in raw or b"\r:" in raw or b"\n:" in raw:
         return False
     keys = len(obj)
