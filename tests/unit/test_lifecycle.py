@@ -1,0 +1,271 @@
+"""Session lifecycles, per (callClientId, sessionId): the L3xx rules."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conformance.findings import Severity
+from conformance.lifecycle import IDENTITY_FIELDS, SessionTracker
+
+DIRECTION = {"in": "dialin", "out": "dialout"}
+
+
+def _feed(tracker: SessionTracker, events: list[dict]) -> list[tuple[int, str]]:
+    out = []
+    for line, e in enumerate(events, 1):
+        out += [(f.line, f.rule) for f in tracker.feed(line, e["action"], e) or []]
+    return out
+
+
+def run(events: list[dict], **kw) -> list[tuple[int, str]]:
+    return _feed(SessionTracker(**kw), events)
+
+
+def ev(action: str, sid: str | None = "s", cc: str = "c", **fields) -> dict:
+    e = {"action": action, "callClientId": cc, **fields}
+    if sid is not None:
+        e["sessionId"] = sid
+    return e
+
+
+# --- L301 ---------------------------------------------------------------------------------
+def test_answered_after_connected_is_fine() -> None:
+    assert run([ev("dialout-connected"), ev("dialout-answered"), ev("dialout-stopped")]) == []
+
+
+def test_l301_answered_first_is_a_warning(check, event, lines) -> None:
+    result = check(lines(event("dialout-answered"), event("dialout-stopped")))
+    [f] = result.findings
+    assert (f.line, f.rule, f.severity) == (1, "L301", Severity.WARNING)
+    assert f.session_id == event("dialout-answered")["sessionId"]
+    assert f.action == "dialout-answered"
+
+
+def test_l301_answered_after_another_event_without_connected() -> None:
+    assert run([ev("dialout-warning"), ev("dialout-answered")]) == [(2, "L301")]
+
+
+@pytest.mark.parametrize(
+    "events",
+    [[ev("dialout-answered")], [ev("dialout-warning"), ev("dialout-answered")]],
+    ids=["answered-first", "warning-then-answered"],
+)
+def test_l301_not_under_partial(events: list[dict]) -> None:
+    # Under partial the session may have been connected before the capture began.
+    assert run(events, partial=True) == []
+
+
+def test_l301_not_for_another_call_clients_connected() -> None:
+    events = [ev("dialout-connected", cc="a"), ev("dialout-answered", cc="b")]
+    assert run(events) == [(2, "L301")]
+
+
+# --- L302 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("action", ["dialin-stopped", "dialout-stopped"])
+def test_l302_stopped_without_start(action: str) -> None:
+    assert run([ev(action)]) == [(1, "L302")]
+    assert run([ev(action)], partial=True) == []
+
+
+def test_l302_message_suggests_partial(check, event, lines) -> None:
+    [f] = check(lines(event("dialin-stopped"))).findings
+    assert f.rule == "L302" and f.severity is Severity.ERROR
+    assert "--partial" in (f.hint or "")
+
+
+@pytest.mark.parametrize("first", ["dialin-warning", "dialin-connected"])
+def test_stopped_after_any_earlier_event_is_fine(first: str) -> None:
+    assert run([ev(first), ev("dialin-stopped")]) == []
+
+
+def test_error_as_first_event_is_not_l302() -> None:
+    assert run([ev("dialin-error")]) == []
+    assert run([ev("dialout-error")]) == []
+
+
+# --- L303 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("d", ["in", "out"])
+def test_l303_connected_after_stopped(d: str) -> None:
+    p = DIRECTION[d]
+    assert run([ev(f"{p}-connected"), ev(f"{p}-stopped"), ev(f"{p}-connected")]) == [(3, "L303")]
+
+
+@pytest.mark.parametrize("d", ["in", "out"])
+@pytest.mark.parametrize("order", [("error", "stopped"), ("stopped", "error")])
+def test_l303_the_other_terminal_event_may_follow_once(d: str, order: tuple[str, str]) -> None:
+    p = DIRECTION[d]
+    first, second = (f"{p}-{o}" for o in order)
+    assert run([ev(f"{p}-connected"), ev(first), ev(second)]) == []
+    # ... but a third event is after the end, whatever it is.
+    for third in (first, second, f"{p}-warning"):
+        assert run([ev(f"{p}-connected"), ev(first), ev(second), ev(third)]) == [(4, "L303")]
+
+
+@pytest.mark.parametrize("action", ["dialin-stopped", "dialin-error"])
+def test_l303_the_same_terminal_twice(action: str) -> None:
+    assert run([ev("dialin-connected"), ev(action), ev(action)]) == [(3, "L303")]
+
+
+def test_l303_after_a_session_that_began_with_its_error() -> None:
+    assert run([ev("dialout-error"), ev("dialout-warning")]) == [(2, "L303")]
+
+
+def test_l303_message_names_the_end(check, event, lines) -> None:
+    data = lines(event("dialout-connected"), event("dialout-stopped"), event("dialout-connected"))
+    [f] = check(data).findings
+    assert f.rule == "L303"
+    assert "dialout-stopped at line 2" in f.message
+
+
+def test_l303_only_within_the_same_call_client() -> None:
+    events = [ev("dialin-connected", cc="a"), ev("dialin-stopped", cc="a"), ev("dialin-connected", cc="b")]
+    assert run(events) == []
+
+
+# --- L304 ---------------------------------------------------------------------------------
+def test_l304_mixed_direction_while_open() -> None:
+    assert run([ev("dialin-connected"), ev("dialout-connected")]) == [(2, "L304")]
+
+
+def test_l304_mixed_direction_after_the_end() -> None:
+    assert run([ev("dialin-connected"), ev("dialin-stopped"), ev("dialout-connected")]) == [(3, "L304")]
+
+
+def test_l304_message_names_both_directions(check, event, lines) -> None:
+    data = lines(event("dialin-connected", sessionId="x"), event("dialout-connected", sessionId="x"))
+    [f] = check(data).findings
+    assert f.rule == "L304"
+    assert "dial-in" in f.message and "dial-out" in f.message and "line 1" in f.message
+
+
+# --- L305 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("field", IDENTITY_FIELDS)
+def test_l305_identity_field_changes(field: str) -> None:
+    events = [ev("dialout-connected", **{field: "one"}), ev("dialout-stopped", **{field: "two"})]
+    assert run(events) == [(2, "L305")]
+
+
+def test_l305_message_and_pointer(check, event, lines) -> None:
+    data = lines(event("dialout-connected"), event("dialout-stopped", destination="+13977888822"))
+    [f] = check(data).findings
+    assert (f.rule, f.pointer) == ("L305", "/destination")
+    assert "'+12098888888' (line 1)" in f.message and "'+13977888822'" in f.message
+
+
+def test_identity_field_absent_later_or_added_later_is_fine() -> None:
+    events = [
+        ev("dialout-connected", destination="+1"),
+        ev("dialout-warning"),  # no destination: not a change
+        ev("dialout-answered", destination="+1", sipCallId="x"),  # sipCallId first seen: not a change
+        ev("dialout-stopped", sipCallId="x", destination="+1"),
+    ]
+    assert run(events) == []
+
+
+def test_l305_two_fields_change_on_one_line() -> None:
+    events = [
+        ev("dialin-connected", sipCallId="a", provider="daily"),
+        ev("dialin-stopped", sipCallId="b", provider="x"),
+    ]
+    assert run(events) == [(2, "L305"), (2, "L305")]
+
+
+def test_l305_not_across_call_clients() -> None:
+    events = [ev("dialin-connected", cc="a", sipCallId="x"), ev("dialin-connected", cc="b", sipCallId="y")]
+    assert run(events) == []
+
+
+# --- L306 ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("action", ["dialin-connected", "dialout-connected", "dialout-answered"])
+def test_l306_repeated_one_time_step(action: str) -> None:
+    prefix = [ev("dialout-connected")] if action == "dialout-answered" else []
+    events = [*prefix, ev(action), ev(action)]
+    assert run(events) == [(len(events), "L306")]
+
+
+def test_warnings_may_repeat() -> None:
+    assert run([ev("dialin-connected"), ev("dialin-warning"), ev("dialin-warning"), ev("dialin-stopped")]) == []
+
+
+# --- what is fine -------------------------------------------------------------------------
+def test_two_call_clients_seeing_one_session_is_fine(check, event, lines) -> None:
+    cc1, cc2 = "17225364729060.1", "17225364811234.2"
+    data = lines(
+        event("dialout-connected", callClientId=cc1),
+        event("dialout-connected", callClientId=cc2),
+        event("dialout-answered", callClientId=cc2),
+        event("dialout-answered", callClientId=cc1),
+        event("dialout-stopped", callClientId=cc1),
+        event("dialout-stopped", callClientId=cc2),
+    )
+    result = check(data)
+    assert result.findings == []
+    assert result.summary.sessions == 2
+    assert result.summary.open_sessions == 0
+
+
+def test_sessionless_dialout_error_and_warning_are_fine(check, event, lines, drop) -> None:
+    data = lines(
+        event("dialout-error", sessionId=drop),
+        event("dialout-warning", sessionId=drop),
+        event("dialout-error", sessionId=drop),
+        event("dialin-ready"),
+        event("dialin-ready"),
+    )
+    result = check(data, strict=True)
+    assert result.findings == []
+    assert result.summary.sessions == 0
+
+
+def test_open_sessions_at_the_end_are_fine(check, event, lines) -> None:
+    data = lines(event("dialin-connected", sessionId="a"), event("dialout-connected", sessionId="b"))
+    result = check(data, strict=True)
+    assert result.findings == []
+    assert (result.summary.sessions, result.summary.open_sessions) == (2, 2)
+
+
+def test_interleaved_sessions() -> None:
+    events = [
+        ev("dialin-connected", sid="1"),
+        ev("dialout-connected", sid="2"),
+        ev("dialin-connected", sid="3"),
+        ev("dialout-answered", sid="2"),
+        ev("dialin-stopped", sid="1"),
+        ev("dialin-error", sid="3"),
+        ev("dialout-stopped", sid="2"),
+    ]
+    tracker = SessionTracker()
+    assert _feed(tracker, events) == []
+    assert tracker.sessions_seen == 3
+    assert tracker.open_sessions() == 0
+
+
+def test_lifecycle_findings_carry_action_and_session(check, event, lines) -> None:
+    [f] = check(lines(event("dialin-stopped", sessionId="zz"))).findings
+    assert (f.action, f.session_id) == ("dialin-stopped", "zz")
+
+
+# --- bounded memory -----------------------------------------------------------------------
+def test_ended_sessions_memory_is_bounded() -> None:
+    tracker = SessionTracker(ended_memory=1000)
+    start = time.perf_counter()
+    for i in range(100_000):
+        sid = f"s{i}"
+        assert tracker.feed(2 * i + 1, "dialin-connected", ev("dialin-connected", sid=sid)) is None
+        assert not tracker.feed(2 * i + 2, "dialin-stopped", ev("dialin-stopped", sid=sid))
+    assert time.perf_counter() - start < 10
+    assert len(tracker.ended) <= tracker.ended_memory
+    assert len(tracker.open) == 0
+    assert tracker.sessions_seen == 100_000
+    # The most recently ended sessions are still remembered.
+    assert [f.rule for f in tracker.feed(0, "dialin-warning", ev("dialin-warning", sid="s99999")) or []] == ["L303"]
+
+
+def test_default_ended_memory_is_bounded() -> None:
+    tracker = SessionTracker()
+    for i in range(tracker.ended_memory + 500):
+        tracker.feed(i, "dialout-error", ev("dialout-error", sid=str(i)))
+    assert len(tracker.ended) == tracker.ended_memory
+    assert len(tracker.open) == 0
