@@ -250,7 +250,8 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
             f"line is not valid UTF-8: byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} cannot be decoded",
         )
     match = _CHAR_AT.search(reason)
-    column = int(match.group(1)) if match else None
+    # orjson counts a trailing newline as a line of its own; the character offset is exact.
+    column = int(match.group(2)) + 1 if match else None
     char = int(match.group(2)) if match else 0
     base = _CHAR_AT.sub("", reason).rstrip(": ").strip()
     if "depth limit" in base:
@@ -266,7 +267,11 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
             line_no,
             f"{literal} at column {column} is not a JSON number (NaN, Infinity and overflowing numbers are not JSON)",
         )
-    where = f" at column {column}" if column is not None else ""
+    stripped = len(text.rstrip("\r\n"))
+    if column is not None and column > stripped:
+        where = " at the end of the line (it is cut short)"
+    else:
+        where = f" at column {column}" if column is not None else ""
     return _finding(rules.INVALID_JSON, line_no, f"line is not valid JSON: {base}{where}")
 
 
