@@ -262,6 +262,8 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
         start = char - 1 if char and text[char - 1] == "-" else char
         found = _NON_FINITE.match(text, start)
         literal = found.group() if found else "number"
+        if len(literal) > 24:
+            literal = literal[:23] + "…"
         return _finding(
             rules.NON_FINITE_NUMBER,
             line_no,
