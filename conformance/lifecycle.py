@@ -61,7 +61,10 @@ class SessionTracker:
         session_id = event.get("sessionId")
         if type(session_id) is not str:
             return None  # no session (dialin-ready, session-less dialout-error/-warning)
-        key = (event.get("callClientId"), session_id)
+        client = event.get("callClientId")
+        if type(client) is not str and client is not None:
+            client = repr(client)  # a wrong type (S202) still keys a session, and an array must not raise
+        key = (client, session_id)
         direction = _DIRECTION[action]
         session = self.open.get(key)
         if session is None:

@@ -269,3 +269,11 @@ def test_default_ended_memory_is_bounded() -> None:
         tracker.feed(i, "dialout-error", ev("dialout-error", sid=str(i)))
     assert len(tracker.ended) == tracker.ended_memory
     assert len(tracker.open) == 0
+
+
+@pytest.mark.parametrize("client", [["a"], {"id": "a"}, 1.5, None])
+def test_a_call_client_id_of_the_wrong_type_is_s202_not_a_crash(check, event, lines, client) -> None:
+    data = lines(event("dialin-connected", callClientId=client), event("dialin-stopped", callClientId=client))
+    result = check(data)
+    assert {rule for _, rule in result.by_line} == {"S202"}
+    assert {line for line, _ in result.by_line} == {1, 2}
