@@ -83,6 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _SEEN_SUMMARIES.clear()  # per run, not per process (pytester and IDEs run pytest in-process)
     given: list[str] = config.getoption("telephony_conformance")
     from_command_line = bool(given)
     if not given:

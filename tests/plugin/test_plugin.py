@@ -1,0 +1,232 @@
+"""The pytest plugin, through pytester: ``pytest --telephony-conformance PATH``."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.rules import RULES
+
+REPO = Path(__file__).resolve().parent.parent.parent
+SAMPLE = REPO / "examples" / "captured.ndjson"
+DATA = REPO / "tests" / "data"
+N_RULES = len(RULES)
+GOOD = '{"action":"dialin-ready","callClientId":"c","sipEndpoint":"sip:r@sip.daily.co","provider":"daily"}'
+NO_ENDPOINT = '{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # S201
+
+
+@pytest.fixture
+def sample(pytester: pytest.Pytester) -> Path:
+    path = pytester.path / "captured.ndjson"
+    path.write_bytes(SAMPLE.read_bytes())
+    return path
+
+
+@pytest.fixture
+def defective(pytester: pytest.Pytester) -> Path:
+    """S201 at lines 2 and 4, L302 at line 5, C101 at line 6."""
+    path = pytester.path / "defective.ndjson"
+    stopped = '{"action":"dialin-stopped","callClientId":"c","sessionId":"s","provider":"daily"}'
+    path.write_text("\n".join([GOOD, NO_ENDPOINT, GOOD, NO_ENDPOINT, stopped, "{oops"]) + "\n")
+    return path
+
+
+def _located(output: str) -> set[tuple[int, str]]:
+    """``(line, rule)`` of every ``file:line: RULE severity: message`` line in pytest's output."""
+    found = re.findall(r"defective\.ndjson:([0-9]+): ([CSL][0-9]{3}) (?:error|warning): ", output)
+    return {(int(line), rule) for line, rule in found}
+
+
+def test_sample_passes_with_no_conftest_and_no_tests(pytester: pytest.Pytester, sample: Path) -> None:
+    assert not list(pytester.path.glob("conftest.py")) and not list(pytester.path.glob("test_*.py"))
+    result = pytester.runpytest_subprocess("--telephony-conformance", str(sample))
+    result.assert_outcomes(passed=N_RULES)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*telephony-conformance: schemas *, 1 capture(s)*"])
+
+
+def test_defective_capture_fails_showing_file_line_rule(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest_subprocess("--telephony-conformance", str(defective))
+    result.assert_outcomes(passed=N_RULES - 3, failed=3)
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+    result.stdout.fnmatch_lines(["*FAILED*defective.ndjson*S201*"])
+    assert "Traceback" not in out
+
+
+def test_terminal_summary_counts(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective))
+    result.stdout.fnmatch_lines(
+        [
+            "*telephony-conformance*",
+            "1 capture(s): 6 lines, 5 events (5 telephony, 0 other), 1 sessions; "
+            "findings: 4 error(s), 0 warning(s)",
+        ]
+    )
+
+
+def test_long_lists_are_capped(pytester: pytest.Pytester) -> None:
+    path = pytester.path / "many.ndjson"
+    path.write_text("\n".join([NO_ENDPOINT] * 30) + "\n")
+    result = pytester.runpytest("--telephony-conformance", str(path))
+    out = result.stdout.str()
+    shown = re.findall(r"many\.ndjson:([0-9]+): S201 error: ", out)
+    assert len(shown) == 20
+    assert "... and 10 more" in out
+    result = pytester.runpytest("--telephony-conformance", str(path), "--telephony-max-findings", "3")
+    assert len(re.findall(r"many\.ndjson:[0-9]+: S201 error: ", result.stdout.str())) == 3
+    assert "... and 27 more" in result.stdout.str()
+
+
+def test_ini_option_lists_default_captures(pytester: pytest.Pytester, defective: Path) -> None:
+    pytester.makeini("[pytest]\ntelephony_conformance_captures = defective.ndjson\n")
+    pytester.makepyfile(test_own="def test_own():\n    assert True\n")
+    result = pytester.runpytest()
+    # Captures from the ini file are checked beside the project's own tests.
+    result.assert_outcomes(passed=N_RULES - 3 + 1, failed=3)
+    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+
+
+def test_command_line_capture_skips_project_tests_unless_named(pytester: pytest.Pytester, sample: Path) -> None:
+    pytester.makepyfile(test_own="def test_own():\n    assert False\n")
+    pytester.runpytest("--telephony-conformance", str(sample)).assert_outcomes(passed=N_RULES)
+    result = pytester.runpytest("--telephony-conformance", str(sample), "test_own.py")
+    result.assert_outcomes(passed=N_RULES, failed=1)
+
+
+def test_a_folder_of_captures(pytester: pytest.Pytester, defective: Path, sample: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(pytester.path))
+    result.assert_outcomes(passed=2 * N_RULES - 3, failed=3)
+
+
+def test_repeatable_option(pytester: pytest.Pytester, defective: Path, sample: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(sample), "--telephony-conformance", str(defective))
+    result.assert_outcomes(passed=2 * N_RULES - 3, failed=3)
+    result.stdout.fnmatch_lines(["2 capture(s): *"])
+
+
+def test_strict_makes_warnings_fail(pytester: pytest.Pytester) -> None:
+    path = pytester.path / "answered.ndjson"
+    path.write_bytes((DATA / "invalid" / "L301-answered-without-connected@1+4.ndjson").read_bytes())
+    result = pytester.runpytest("--telephony-conformance", str(path))
+    result.assert_outcomes(passed=N_RULES)
+    result.stdout.fnmatch_lines(["*--telephony-strict makes them fail*"])
+    result = pytester.runpytest("--telephony-conformance", str(path), "--telephony-strict")
+    result.assert_outcomes(passed=N_RULES - 1, failed=1)
+    assert re.findall(r"answered\.ndjson:([0-9]+): L301 warning", result.stdout.str()) == ["1", "4"]
+
+
+def test_partial(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-partial")
+    result.assert_outcomes(passed=N_RULES - 2, failed=2)
+    assert "L302" not in {rule for _, rule in _located(result.stdout.str())}
+
+
+def test_select_and_ignore(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-select", "S2,L302")
+    n_s = sum(1 for r in RULES if r.startswith("S2"))
+    result.assert_outcomes(passed=n_s + 1 - 2, failed=2)
+    result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-ignore", "s201,C")
+    result.assert_outcomes(passed=N_RULES - sum(1 for r in RULES if r[0] == "C") - 2, failed=1)
+
+
+def test_exitfirst(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective), "-x")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1
+    assert outcomes.get("passed", 0) < N_RULES - 3
+
+
+def test_keyword_selects_a_rule(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective), "-k", "S201")
+    result.assert_outcomes(failed=1, deselected=N_RULES - 1)
+    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201")}
+    result = pytester.runpytest("--telephony-conformance", str(defective), "-k", "missing-required-field or C102")
+    result.assert_outcomes(failed=1, passed=1, deselected=N_RULES - 2)
+
+
+def test_quiet(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective), "-q")
+    result.assert_outcomes(passed=N_RULES - 3, failed=3)
+    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+
+
+def test_junitxml_failures_name_the_rule(pytester: pytest.Pytester, defective: Path) -> None:
+    xml = pytester.path / "report.xml"
+    pytester.runpytest("--telephony-conformance", str(defective), f"--junitxml={xml}")
+    root = ET.parse(xml).getroot()
+    cases = root.iter("testcase")
+    failed = {}
+    total = 0
+    for case in cases:
+        total += 1
+        failure = case.find("failure")
+        if failure is not None:
+            failed[case.get("name")] = (failure.get("message") or "") + (failure.text or "")
+    assert total == N_RULES
+    assert {name.split()[0] for name in failed} == {"S201", "L302", "C101"}
+    assert "defective.ndjson:2: S201 error" in failed["S201 missing-required-field"]
+    assert "defective.ndjson:5: L302 error" in failed["L302 stopped-without-start"]
+
+
+def test_xdist(pytester: pytest.Pytester, defective: Path, sample: Path) -> None:
+    pytest.importorskip("xdist")
+    result = pytester.runpytest_subprocess(
+        "--telephony-conformance", str(defective), "--telephony-conformance", str(sample), "-n", "2"
+    )
+    result.assert_outcomes(passed=2 * N_RULES - 3, failed=3)
+    out = result.stdout.str()
+    assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+    result.stdout.fnmatch_lines(["2 capture(s): 25 lines, * 6 sessions; findings: 4 error(s), 0 warning(s)"])
+
+
+def test_missing_capture_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    missing = pytester.path / "nowhere.ndjson"
+    result = pytester.runpytest_subprocess("--telephony-conformance", str(missing))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert str(missing) in err
+    assert "Traceback" not in err + result.stdout.str()
+
+
+def test_bad_rule_id_is_a_usage_error(pytester: pytest.Pytester, sample: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(sample), "--telephony-select", "Z9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "'Z9'" in result.stderr.str()
+
+
+def test_empty_folder_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    folder = pytester.mkdir("empty")
+    result = pytester.runpytest("--telephony-conformance", str(folder))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "holds no captures" in result.stderr.str()
+
+
+def test_capture_with_no_telephony_event_fails(pytester: pytest.Pytester) -> None:
+    path = pytester.path / "other.ndjson"
+    path.write_text('{"action":"participant-joined"}\n')
+    result = pytester.runpytest("--telephony-conformance", str(path))
+    result.assert_outcomes(passed=N_RULES - 1, failed=1)
+    result.stdout.fnmatch_lines(["*other.ndjson: C111 error: no telephony event*"])
+    result = pytester.runpytest("--telephony-conformance", str(path), "--telephony-allow-empty")
+    result.assert_outcomes(passed=N_RULES)
+
+
+def test_no_capture_no_plugin_items(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_own="def test_own():\n    assert True\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "telephony-conformance: schemas" not in result.stdout.str()
+    assert "capture(s)" not in result.stdout.str()
+
+
+def test_summary_is_per_run_not_per_process(pytester: pytest.Pytester, sample: Path) -> None:
+    pytester.runpytest("--telephony-conformance", str(sample)).assert_outcomes(passed=N_RULES)
+    # A second run in the same process that checks nothing must not report the first run's counts.
+    result = pytester.runpytest("--telephony-conformance", str(sample), "-k", "no-such-rule")
+    result.assert_outcomes(deselected=N_RULES)
+    assert "1 capture(s):" not in result.stdout.str()
