@@ -18,6 +18,7 @@ from typing import Any
 
 from . import rules
 from .findings import Finding
+from .schemas import event_schemas
 
 #: Fields that identify a call and must not change within a session (L305).
 IDENTITY_FIELDS = ("sipCallId", "destination", "origin", "provider")
@@ -26,6 +27,12 @@ DEFAULT_ENDED_MEMORY = 10_000
 _TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
 _STOPPED = {"dialin-stopped", "dialout-stopped"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
+# Only the identity fields an action's schema declares can be on it; checking just those
+# saves dictionary look-ups on every event (dialin-ready and the dial-in events have no
+# destination, for instance).
+_IDENTITY_BY_ACTION = {
+    action: tuple(name for name in IDENTITY_FIELDS if name in es.documented) for action, es in event_schemas().items()
+}
 _DIRECTION = {
     action: "dial-in" if action.startswith("dialin") else "dial-out"
     for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
@@ -91,7 +98,7 @@ class SessionTracker:
                 if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
                     findings = [self._answered_without_connected(line, session_id)]
                 session[action] = line
-        for name in IDENTITY_FIELDS:
+        for name in _IDENTITY_BY_ACTION[action]:
             value = event.get(name)
             if value is not None:
                 before = session.get(name)
@@ -135,7 +142,7 @@ class SessionTracker:
         session: _Session = {"dir": direction, "first": line}
         if action in _ONCE:
             session[action] = line
-        for name in IDENTITY_FIELDS:
+        for name in _IDENTITY_BY_ACTION[action]:
             value = event.get(name)
             if value is not None:
                 session[name] = value
