@@ -20,7 +20,7 @@ from conformance.schemas import ACTIONS, event_schemas, load_schemas
 
 # PROPERTY_EXAMPLES=5000 for a longer hunt.
 SETTINGS = settings(
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
