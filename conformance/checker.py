@@ -20,6 +20,7 @@ from .findings import Finding, Severity, describe_type
 from .lifecycle import SessionTracker
 from .options import Options
 from .schemas import event_schemas
+from .webhooks import WebhookStream
 
 
 @dataclass
@@ -81,6 +82,7 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
     schemas = event_schemas()
     tracker = SessionTracker(partial=options.partial)
     feed = tracker.feed
+    webhooks = WebhookStream(options)  # webhook deliveries: identified by `type`, see conformance/webhooks.py
     strict = options.strict
     counts = LineCounts()
     by_action: dict[str, int] = {}
@@ -93,6 +95,10 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
         line, event = item
         action = event.get("action")
         if type(action) is not str:
+            # A Daily webhook delivery names itself in `type`, not `action` (issue 5).
+            if "action" not in event and type(event.get("type")) is str:
+                yield from webhooks.feed(line, event)
+                continue
             no_action += 1
             yield _missing_action(line, event)
             continue
@@ -114,6 +120,7 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
         lifecycle = feed(line, action, event)
         if lifecycle:
             yield from lifecycle
+    yield from webhooks.finish()  # lifecycle of deliveries still held for ordering (L20)
     telephony = sum(n for a, n in by_action.items() if a in schemas)
     summary.lines = counts.lines
     summary.blank_lines = counts.blank
@@ -124,6 +131,8 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
     summary.events_by_action = by_action
     summary.sessions = tracker.sessions_seen
     summary.open_sessions = tracker.open_sessions()
+    webhooks.add_to(summary)
+    telephony += webhooks.telephony_events
     if telephony == 0 and not options.allow_empty:
         yield Finding(
             line=0,
@@ -139,8 +148,12 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
 
 def _missing_action(line: int, event: dict[str, Any]) -> Finding:
     action = event.get("action")
-    if action is None:
-        what = "has no 'action'" if "action" not in event else "has 'action': null"
+    if "action" not in event and "type" not in event:
+        what = "has no 'action' (a client event's name) and no 'type' (a webhook delivery's)"
+    elif "action" not in event:
+        what = f"has no 'action' and a 'type' that is {describe_type(event['type'])}, not a string"
+    elif action is None:
+        what = "has 'action': null"
     else:
         what = f"has an 'action' that is {describe_type(action)}, not a string"
     return Finding(

@@ -1,0 +1,289 @@
+"""Checking Daily REST webhook deliveries in a capture: the webhook family of schemas
+(``schemas/webhook-*.schema.json``) and their lifecycle, ordered by event time.
+
+A webhook delivery is ``{version, type, id, payload, event_ts}`` with a snake_case
+``payload`` (reference §4). The capture checker hands this module every line that has no
+``action`` but a string ``type`` (see the hook in :mod:`.checker`); client events keep
+their own path. One capture may hold both kinds, or each may have its own capture.
+
+Rule ids are the client events' where they mean the same thing: ``S201``–``S205`` for the
+schema, ``L301``–``L306`` for the lifecycle. The lifecycle reuses
+:class:`~conformance.lifecycle.SessionTracker` on a normalised view of each delivery
+(``sessionId`` from ``payload.session_id``, ``destination``/``origin`` from the payload,
+``callClientId`` ``None`` because webhooks have no call client, D21). Since a client event
+always has a ``callClientId`` string, a webhook session never shares a key with a client
+session: the two surfaces of one call are checked side by side, not merged.
+
+Order (L20): Daily documents no ordering guarantee for deliveries and retries them with a
+back-off of up to 15 minutes, so arrival order is not event order. Deliveries are buffered
+and fed to the tracker sorted by ``(payload.timestamp, arrival)``. The buffer is bounded
+two ways, so memory stays bounded on a capture of any length:
+
+* **time window** (:data:`DEFAULT_WINDOW_SECONDS`, one hour): a delivery leaves the buffer
+  once a delivery with a ``payload.timestamp`` at least that much later has arrived; a
+  delivery arriving later than that behind the newest one is fed in arrival order;
+* **size** (:data:`DEFAULT_MAX_BUFFERED`): beyond that many buffered deliveries the
+  earliest leaves at once.
+
+What is still buffered at the end of the capture is fed then. So lifecycle findings of
+webhook deliveries can be reported after findings of later lines (each names its own line).
+
+``payload.timestamp`` has a one-second resolution: two deliveries of the same second keep
+their arrival order. An exact repeat of an earlier delivery (same ``id``, same content) is a
+retry (§4): its schema is checked, but it is not fed to the lifecycle a second time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import hashlib
+import heapq
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from . import rules
+from .events import is_telephony_family, schema_findings, undocumented_findings
+from .findings import Finding
+from .lifecycle import SessionTracker
+from .options import Options
+from .schemas import ACTIONS, EventSchema, exact_validator, load_schemas
+
+#: The ten webhook types, in the order of :data:`conformance.schemas.ACTIONS`.
+WEBHOOK_TYPES: tuple[str, ...] = tuple(action.replace("-", ".", 1) for action in ACTIONS)
+#: Webhook type -> the client event's action (``dialin.connected`` -> ``dialin-connected``).
+ACTION_OF: dict[str, str] = dict(zip(WEBHOOK_TYPES, ACTIONS, strict=True))
+#: Client action -> webhook type.
+TYPE_OF: dict[str, str] = dict(zip(ACTIONS, WEBHOOK_TYPES, strict=True))
+
+WEBHOOK_UNION_SCHEMA = "webhook-event.schema.json"
+#: Lateness tolerated when ordering by ``payload.timestamp``: Daily's exponential retries
+#: back off up to 15 minutes over at most 5 tries (§4), so one hour covers a retried delivery.
+DEFAULT_WINDOW_SECONDS = 3600
+#: The most deliveries held for ordering at once.
+DEFAULT_MAX_BUFFERED = 100_000
+#: How many delivery ids are remembered to recognise a retry.
+DEFAULT_SEEN_IDS = 10_000
+
+
+def schema_file(webhook_type: str) -> str:
+    """``dialin.connected`` -> ``webhook-dialin-connected.schema.json``."""
+    return "webhook-" + webhook_type.replace(".", "-") + ".schema.json"
+
+
+@functools.cache
+def webhook_schemas() -> dict[str, EventSchema]:
+    """The ten webhook :class:`~conformance.schemas.EventSchema` objects by ``type``, built
+    like :func:`conformance.schemas.event_schemas` (``action`` holds the webhook type, so
+    findings name it)."""
+    schemas = load_schemas()
+    rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
+    out: dict[str, EventSchema] = {}
+    for webhook_type in WEBHOOK_TYPES:
+        schema = schemas[schema_file(webhook_type)]
+        props = schema.get("properties", {})
+        out[webhook_type] = EventSchema(
+            action=webhook_type,
+            schema=schema,
+            fast=jsonschema_rs.validator_for(schema, registry=rs_registry, offline=True),
+            exact=exact_validator(schema),
+            documented=frozenset(props),
+            nested_documented={
+                name: frozenset(sub["properties"])
+                for name, sub in props.items()
+                if isinstance(sub.get("properties"), dict)
+            },
+        )
+    return out
+
+
+def webhook_union_validator() -> Any:
+    """An exact validator for ``webhook-event.schema.json`` (any of the ten deliveries)."""
+    return exact_validator(load_schemas()[WEBHOOK_UNION_SCHEMA])
+
+
+def session_id_of(event: dict[str, Any]) -> str | None:
+    """``payload.session_id`` when it is a string."""
+    payload = event.get("payload")
+    sid = payload.get("session_id") if type(payload) is dict else None
+    return sid if type(sid) is str else None
+
+
+def normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """The key fields :class:`~conformance.lifecycle.SessionTracker` reads, from a delivery.
+
+    ``callClientId`` is ``None``: webhooks have no call client (D21). Only the identity
+    fields a webhook carries are copied (``destination``, ``origin``; it has no
+    ``sipCallId`` or ``provider``, §4).
+    """
+    payload = event.get("payload")
+    if type(payload) is not dict:
+        payload = {}
+    out: dict[str, Any] = {"sessionId": payload.get("session_id"), "callClientId": None}
+    for name in ("destination", "origin"):
+        if name in payload:
+            out[name] = payload[name]
+    return out
+
+
+def event_time(event: dict[str, Any]) -> int | None:
+    """``payload.timestamp`` as whole seconds (an integer or a digit string, D3), else ``None``."""
+    payload = event.get("payload")
+    ts = payload.get("timestamp") if type(payload) is dict else None
+    if type(ts) is int:
+        return ts
+    if type(ts) is str and ts.isascii() and ts.isdigit() and len(ts) <= 20:
+        return int(ts)
+    return None
+
+
+def unknown_type_finding(line: int, webhook_type: str, session_id: str | None) -> Finding:
+    """``S204`` for a dialin*/dialout* ``type`` that is not one of the ten."""
+    normal = webhook_type.lower().replace("_", ".").replace("-", ".")
+    normal = normal.replace("dial.in", "dialin").replace("dial.out", "dialout")
+    guess = difflib.get_close_matches(normal, WEBHOOK_TYPES, n=1, cutoff=0.6)
+    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten webhook types are: {', '.join(WEBHOOK_TYPES)}"
+    return Finding(
+        line=line,
+        rule=rules.UNKNOWN_TELEPHONY_ACTION.id,
+        severity=rules.UNKNOWN_TELEPHONY_ACTION.severity,
+        message=f"webhook type {webhook_type!r} is not a Daily telephony webhook; {hint}",
+        pointer="/type",
+        action=webhook_type,
+        session_id=session_id,
+    )
+
+
+class WebhookStream:
+    """The webhook half of one capture check: feed it deliveries in capture order.
+
+    :meth:`feed` returns the schema findings of a delivery at once and the lifecycle
+    findings of whatever leaves the ordering buffer; :meth:`finish` drains the buffer at
+    the end of the capture. :meth:`add_to` adds the counts to a capture summary.
+    """
+
+    def __init__(
+        self,
+        options: Options = Options(),
+        window_seconds: int = DEFAULT_WINDOW_SECONDS,
+        max_buffered: int = DEFAULT_MAX_BUFFERED,
+        seen_ids: int = DEFAULT_SEEN_IDS,
+    ) -> None:
+        self.strict = options.strict
+        self.tracker = SessionTracker(partial=options.partial)
+        self.window = window_seconds
+        self.max_buffered = max_buffered
+        self.seen_limit = seen_ids
+        self.by_type: dict[str, int] = {}
+        self.other = 0
+        self.unknown = 0
+        self.retries = 0
+        # (event time, arrival, line, webhook type, normalised event): a heap ordered by time, then arrival.
+        self._buffer: list[tuple[int, int, int, str, dict[str, Any]]] = []
+        self._arrivals = 0
+        self._clock: int | None = None  # the latest payload.timestamp seen
+        self._seen: OrderedDict[str, bytes] = OrderedDict()  # delivery id -> digest of its content, for retries
+
+    @property
+    def telephony_events(self) -> int:
+        """Deliveries of the ten webhook types (not the unknown dialin*/dialout* ones)."""
+        return sum(n for name, n in self.by_type.items() if name in ACTION_OF)
+
+    def feed(self, line: int, event: dict[str, Any]) -> Iterator[Finding]:
+        """Check one object whose ``type`` is a string (and which has no ``action``)."""
+        webhook_type: str = event["type"]
+        es = webhook_schemas().get(webhook_type)
+        if es is None:
+            if is_telephony_family(webhook_type):
+                self.unknown += 1
+                self.by_type[webhook_type] = self.by_type.get(webhook_type, 0) + 1
+                yield unknown_type_finding(line, webhook_type, session_id_of(event))
+            else:
+                self.other += 1  # another webhook (recording.started, …): counted, never flagged
+            return
+        self.by_type[webhook_type] = self.by_type.get(webhook_type, 0) + 1
+        sid = session_id_of(event)
+        if not es.fast.is_valid(event):
+            yield from _with_session(schema_findings(line, event, es), sid)
+        if self.strict:
+            yield from _with_session(undocumented_findings(line, event, es), sid)
+        if self._is_retry(event):
+            self.retries += 1
+            return
+        yield from self._order(line, webhook_type, event)
+
+    def finish(self) -> Iterator[Finding]:
+        """Feed every delivery still buffered, in order; call once at the end of the capture."""
+        while self._buffer:
+            yield from self._release()
+
+    def add_to(self, summary: Any) -> None:
+        """Add this stream's counts to a :class:`~conformance.checker.CaptureSummary`."""
+        summary.telephony_events += self.telephony_events
+        summary.other_events += self.other
+        summary.unknown_telephony_events += self.unknown
+        for name, n in self.by_type.items():
+            summary.events_by_action[name] = summary.events_by_action.get(name, 0) + n
+        summary.sessions += self.tracker.sessions_seen
+        summary.open_sessions += self.tracker.open_sessions()
+
+    # --- ordering ---------------------------------------------------------------------
+    def _order(self, line: int, webhook_type: str, event: dict[str, Any]) -> Iterator[Finding]:
+        when = event_time(event)
+        if when is None:  # a broken timestamp (S202/S203 already): ordered as if it came now
+            when = self._clock if self._clock is not None else 0
+        if self._clock is None or when > self._clock:
+            self._clock = when
+        view = normalise(event)
+        if type(view["sessionId"]) is str:  # the tracker ignores session-less events: no need to hold them
+            heapq.heappush(self._buffer, (when, self._arrivals, line, webhook_type, view))
+            self._arrivals += 1
+        horizon = self._clock - self.window
+        while self._buffer and (self._buffer[0][0] <= horizon or len(self._buffer) > self.max_buffered):
+            yield from self._release()
+
+    def _release(self) -> Iterator[Finding]:
+        _, _, line, webhook_type, view = heapq.heappop(self._buffer)
+        found = self.tracker.feed(line, ACTION_OF[webhook_type], view)
+        if found:
+            for finding in found:
+                yield _as_webhook(finding, webhook_type)
+
+    def _is_retry(self, event: dict[str, Any]) -> bool:
+        delivery_id = event.get("id")
+        if type(delivery_id) is not str:
+            return False
+        try:
+            content = hashlib.blake2b(orjson.dumps(event, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
+        except TypeError:  # pragma: no cover - nesting orjson cannot write; never a retry then
+            return False
+        if self._seen.get(delivery_id) == content:
+            return True
+        # Ids are not unique across types in Daily's own examples (D5): only an identical delivery is a retry.
+        self._seen[delivery_id] = content
+        self._seen.move_to_end(delivery_id)
+        if len(self._seen) > self.seen_limit:
+            self._seen.popitem(last=False)
+        return False
+
+
+def _with_session(findings: Any, session_id: str | None) -> Iterator[Finding]:
+    """Findings from :mod:`.events` read ``sessionId``; a delivery keeps it in ``payload.session_id``."""
+    for finding in findings:
+        yield dataclasses.replace(finding, session_id=session_id) if session_id is not None else finding
+
+
+def _as_webhook(finding: Finding, webhook_type: str) -> Finding:
+    """A lifecycle finding about a delivery: webhook names in the message, payload pointers."""
+    message = finding.message
+    for action, name in TYPE_OF.items():
+        message = message.replace(action, name)
+    pointer = finding.pointer
+    if pointer:
+        pointer = "/payload" + pointer
+    return dataclasses.replace(finding, message=message, action=webhook_type, pointer=pointer)
