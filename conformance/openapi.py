@@ -1,0 +1,136 @@
+"""An OpenAPI 3.1 document for an HTTP receiver of telephony events.
+
+The receiver is one ``POST`` endpoint whose request body is one of the ten Daily webhook
+deliveries (``--body webhook``, the default) or, for teams that forward client events
+from the browser, one of the ten daily-js events (``--body client``). OpenAPI 3.1 uses
+JSON Schema 2020-12, so the schema files go in as they are: each becomes
+``#/components/schemas/<file stem>`` (``webhook-dialin-ready``, ``defs`` …) and every
+``$ref`` is rewritten to point inside the document. Nothing refers outside it, so any tool
+(schemathesis, Prism, an OpenAPI client generator) can use it offline.
+
+The body is a ``oneOf`` over the ten event schemas rather than the ``if``/``then`` union:
+both accept exactly the same deliveries (each branch fixes ``type``/``action`` with a
+``const``), and a ``oneOf`` of plain objects is what test-data generators handle best.
+The union schema is embedded too, for reference.
+
+Signature headers are described in the operation's text, not as parameters: a generator
+would fill parameters with random values, while a signature must be computed over the
+exact body (see :mod:`conformance.receivers`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+from urllib.parse import urldefrag, urljoin
+
+from .schemas import ACTIONS, DEFS_SCHEMA, UNION_SCHEMA, load_schemas, schema_version
+from .webhooks import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA, schema_file
+
+Body = Literal["webhook", "client"]
+BODIES: tuple[Body, ...] = ("webhook", "client")
+WEBHOOK_DEFS_SCHEMA = "webhook-defs.schema.json"
+COMPONENTS = "#/components/schemas/"
+
+
+def _files(body: Body) -> tuple[list[str], str]:
+    """The schema files a body needs (event schemas first) and its union file."""
+    if body == "webhook":
+        return [schema_file(t) for t in WEBHOOK_TYPES] + [WEBHOOK_DEFS_SCHEMA, DEFS_SCHEMA], WEBHOOK_UNION_SCHEMA
+    if body == "client":
+        return [f"{a}.schema.json" for a in ACTIONS] + [DEFS_SCHEMA], UNION_SCHEMA
+    raise ValueError(f"unknown body {body!r}: choose one of {', '.join(BODIES)}")
+
+
+def component_name(file_name: str) -> str:
+    """``webhook-dialin-ready.schema.json`` -> ``webhook-dialin-ready``."""
+    return file_name.removesuffix(".schema.json")
+
+
+def _rewrite(node: Any, base: str, name_of: dict[str, str]) -> Any:
+    """A copy of ``node`` whose ``$ref``s (relative to ``base``) point into components."""
+    if isinstance(node, dict):
+        out = {k: _rewrite(v, base, name_of) for k, v in node.items()}
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            uri, fragment = urldefrag(urljoin(base, ref))
+            if uri not in name_of:
+                raise ValueError(f"$ref {ref!r} in {base} leaves the schema set")
+            out["$ref"] = COMPONENTS + name_of[uri] + fragment
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, base, name_of) for v in node]
+    return node
+
+
+def body_schema(body: Body = "webhook") -> dict[str, Any]:
+    """The request body's schema, as it appears in the document (refs into components)."""
+    events, _ = _files(body)
+    branches = events[: len(WEBHOOK_TYPES) if body == "webhook" else len(ACTIONS)]
+    what = "Daily telephony webhook delivery" if body == "webhook" else "Daily telephony client event"
+    return {
+        "description": f"One {what}: any of the ten, told apart by "
+        + ("'type'." if body == "webhook" else "'action'."),
+        "oneOf": [{"$ref": COMPONENTS + component_name(f)} for f in branches],
+    }
+
+
+def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of a receiver at ``path`` taking ``body`` events.
+
+    This is what ``telephony-conformance openapi [--body webhook|client] [--path /]`` prints
+    (as JSON). Raises ``ValueError`` for an unknown ``body`` or a ``path`` not starting with '/'.
+    """
+    if not path.startswith("/"):
+        raise ValueError(f"path {path!r} must start with '/'")
+    events, union = _files(body)
+    schemas = load_schemas()
+    files = [*events, union]
+    name_of = {schemas[f]["$id"]: component_name(f) for f in files}
+    components: dict[str, Any] = {}
+    for f in files:
+        resource = _rewrite(copy.deepcopy(schemas[f]), schemas[f]["$id"], name_of)
+        # An embedded $id would change the base URI its refs resolve against; $schema is
+        # implied by jsonSchemaDialect.
+        resource.pop("$id", None)
+        resource.pop("$schema", None)
+        components[component_name(f)] = resource
+    webhook = body == "webhook"
+    description = (
+        "Receives Daily's REST webhooks for SIP/PSTN dial-in and dial-out "
+        "(dialin.ready … dialout.warning). Daily signs each delivery: the headers "
+        "X-Webhook-Signature (HMAC-SHA256, base64) and X-Webhook-Timestamp; a receiver that "
+        "verifies them answers 401 or 403 to a wrong signature or a stale timestamp. "
+        "Deliveries may be retried (the same 'id' again) and may arrive out of order."
+        if webhook
+        else "Receives daily-js/react-native telephony events forwarded from a client "
+        "(dialin-ready … dialout-warning), one event object per request."
+    )
+    operation: dict[str, Any] = {
+        "operationId": "receiveTelephonyWebhook" if webhook else "receiveTelephonyClientEvent",
+        "summary": "Receive one telephony " + ("webhook delivery" if webhook else "client event"),
+        "description": description,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": body_schema(body)}},
+        },
+        "responses": {
+            "2XX": {"description": "The event was accepted (a broken but recognisable event may be acknowledged too)."},
+            "4XX": {"description": "The body is not an event, or (strict receivers) a field is broken."},
+        },
+    }
+    if webhook:
+        operation["responses"]["401"] = {"description": "The signature is missing or wrong."}
+        operation["responses"]["403"] = {"description": "The signature or its timestamp was refused."}
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Telephony " + ("webhook" if webhook else "client-event") + " receiver",
+            "version": schema_version(),
+            "description": "Generated by telephony-conformance from its JSON Schemas "
+            f"(schema version {schema_version()}); every schema is embedded, nothing is fetched.",
+        },
+        "paths": {path: {"post": operation}},
+        "components": {"schemas": components},
+    }
