@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
     schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
 
+    openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for an HTTP receiver of the events")
+    openapi.add_argument("--body", choices=("webhook", "client"), default="webhook", help="what the receiver is sent")
+    openapi.add_argument("--path", default="/", help="the receiver endpoint's path (default /)")
+
     rules_ = sub.add_parser("rules", help="list the rules with their ids and severities")
     rules_.add_argument("--markdown", action="store_true", help="print the README's rule table")
     rules_.add_argument("--write-readme", metavar="README", help="regenerate the rule table inside this file")
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "schemas":
             return _schemas(args.bundle)
+        if args.command == "openapi":
+            return _openapi(args.body, args.path)
         if args.command == "rules":
             return _rules(args.markdown, args.write_readme)
         try:
@@ -82,6 +88,20 @@ def _rules(markdown: bool, readme: str | None) -> int:
     else:
         for rule in RULES.values():
             print(f"{rule.id}  {rule.severity.value:<7}  {rule.name}: {rule.summary}")
+    return 0
+
+
+def _openapi(body: str, path: str) -> int:
+    import json
+
+    from .openapi import build_openapi
+
+    try:
+        document = build_openapi(body=body, path=path)  # type: ignore[arg-type]
+    except ValueError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(document, indent=2))
     return 0
 
 

@@ -77,8 +77,8 @@ TOO_DEEP = _rule(
     "No Daily event nests more than three levels; such a line is garbage and would exhaust recursive consumers.",
     "[[[[[[[[ … 100,000 levels … ]]]]]]]]")
 MISSING_ACTION = _rule(
-    "C109", "missing-action", E, "An object has no string `action`, so it cannot be identified.",
-    "Every daily-js/react-native event object carries its name in `action` (DTS DailyEventObjectBase).",
+    "C109", "missing-action", E, "An object has neither a string `action` (a client event) nor a webhook `type`, so it cannot be identified.",
+    "Every daily-js/react-native event object carries its name in `action` (DTS DailyEventObjectBase); every webhook delivery carries `type` (WH envelope, 4).",
     '{"sessionId": "a64d30f4-…", "provider": "daily"}')
 UNREADABLE = _rule(
     "C110", "unreadable", E, "The capture could not be read to its end (a truncated or corrupt gzip file, an I/O error).",
