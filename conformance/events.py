@@ -36,15 +36,29 @@ def is_telephony_family(action: str) -> bool:
 
 def unknown_action_finding(line: int, action: str, session_id: str | None) -> Finding:
     """``S204`` for a dialin*/dialout* action that is not one of the ten."""
-    guess = difflib.get_close_matches(action.lower().replace("_", "-"), ACTIONS, n=1, cutoff=0.6)
-    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten telephony actions are: {', '.join(ACTIONS)}"
+    return unknown_name_finding(line, action, action.lower().replace("_", "-"), ACTIONS, session_id)
+
+
+def unknown_name_finding(
+    line: int,
+    name: str,
+    normalised: str,
+    known: tuple[str, ...],
+    session_id: str | None,
+    field: str = "action",
+    kind: str = "action",
+    kinds: str = "telephony actions",
+) -> Finding:
+    """``S204`` for an event name (``action``, or a webhook ``type``) that is not one of ``known``."""
+    guess = difflib.get_close_matches(normalised, known, n=1, cutoff=0.6)
+    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten {kinds} are: {', '.join(known)}"
     return Finding(
         line=line,
         rule=rules.UNKNOWN_TELEPHONY_ACTION.id,
         severity=rules.UNKNOWN_TELEPHONY_ACTION.severity,
-        message=f"action {action!r} is not a Daily telephony event; {hint}",
-        pointer="/action",
-        action=action,
+        message=f"{kind} {name!r} is not a Daily telephony {'event' if field == 'action' else 'webhook'}; {hint}",
+        pointer=f"/{field}",
+        action=name,
         session_id=session_id,
     )
 

@@ -185,21 +185,29 @@ class EventSchema:
 @functools.cache
 def event_schemas() -> dict[str, EventSchema]:
     """The ten :class:`EventSchema` objects by action, built once per process."""
+    return build_event_schemas({action: f"{action}.schema.json" for action in ACTIONS})
+
+
+def build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
+    """:class:`EventSchema` objects for event names mapped to their schema files.
+
+    One builder for every surface (client events here, webhook deliveries in webhooks.py).
+    """
     schemas = load_schemas()
     rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
     out: dict[str, EventSchema] = {}
-    for action in ACTIONS:
-        schema = schemas[f"{action}.schema.json"]
+    for name, file in files.items():
+        schema = schemas[file]
         props = schema.get("properties", {})
-        out[action] = EventSchema(
-            action=action,
+        out[name] = EventSchema(
+            action=name,
             schema=schema,
             fast=jsonschema_rs.validator_for(schema, registry=rs_registry, offline=True),
             exact=exact_validator(schema),
             documented=frozenset(props),
             nested_documented={
-                name: frozenset(sub["properties"])
-                for name, sub in props.items()
+                key: frozenset(sub["properties"])
+                for key, sub in props.items()
                 if isinstance(sub.get("properties"), dict)
             },
         )

@@ -36,7 +36,6 @@ retry (§4): its schema is checked, but it is not fed to the lifecycle a second 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import hashlib
 import heapq
@@ -44,15 +43,13 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema_rs
 import orjson
 
-from . import rules
-from .events import is_telephony_family, schema_findings, undocumented_findings
+from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_name_finding
 from .findings import Finding
 from .lifecycle import SessionTracker
 from .options import Options
-from .schemas import ACTIONS, EventSchema, exact_validator, load_schemas
+from .schemas import ACTIONS, EventSchema, build_event_schemas, exact_validator, load_schemas
 
 #: The ten webhook types, in the order of :data:`conformance.schemas.ACTIONS`.
 WEBHOOK_TYPES: tuple[str, ...] = tuple(action.replace("-", ".", 1) for action in ACTIONS)
@@ -81,25 +78,7 @@ def webhook_schemas() -> dict[str, EventSchema]:
     """The ten webhook :class:`~conformance.schemas.EventSchema` objects by ``type``, built
     like :func:`conformance.schemas.event_schemas` (``action`` holds the webhook type, so
     findings name it)."""
-    schemas = load_schemas()
-    rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
-    out: dict[str, EventSchema] = {}
-    for webhook_type in WEBHOOK_TYPES:
-        schema = schemas[schema_file(webhook_type)]
-        props = schema.get("properties", {})
-        out[webhook_type] = EventSchema(
-            action=webhook_type,
-            schema=schema,
-            fast=jsonschema_rs.validator_for(schema, registry=rs_registry, offline=True),
-            exact=exact_validator(schema),
-            documented=frozenset(props),
-            nested_documented={
-                name: frozenset(sub["properties"])
-                for name, sub in props.items()
-                if isinstance(sub.get("properties"), dict)
-            },
-        )
-    return out
+    return build_event_schemas({webhook_type: schema_file(webhook_type) for webhook_type in WEBHOOK_TYPES})
 
 
 def webhook_union_validator() -> Any:
@@ -146,16 +125,8 @@ def unknown_type_finding(line: int, webhook_type: str, session_id: str | None) -
     """``S204`` for a dialin*/dialout* ``type`` that is not one of the ten."""
     normal = webhook_type.lower().replace("_", ".").replace("-", ".")
     normal = normal.replace("dial.in", "dialin").replace("dial.out", "dialout")
-    guess = difflib.get_close_matches(normal, WEBHOOK_TYPES, n=1, cutoff=0.6)
-    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten webhook types are: {', '.join(WEBHOOK_TYPES)}"
-    return Finding(
-        line=line,
-        rule=rules.UNKNOWN_TELEPHONY_ACTION.id,
-        severity=rules.UNKNOWN_TELEPHONY_ACTION.severity,
-        message=f"webhook type {webhook_type!r} is not a Daily telephony webhook; {hint}",
-        pointer="/type",
-        action=webhook_type,
-        session_id=session_id,
+    return unknown_name_finding(
+        line, webhook_type, normal, WEBHOOK_TYPES, session_id, field="type", kind="webhook type", kinds="webhook types"
     )
 
 
