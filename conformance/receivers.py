@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import hashlib
 import hmac
 import importlib
@@ -42,7 +43,9 @@ from .schemas import ACTIONS, load_schemas
 from .webhooks import WEBHOOK_TYPES, schema_file, webhook_union_validator
 
 DEFAULT_TIMEOUT = 5.0
-STALE_AFTER = 10 * 60  # a timestamp this old (seconds) is stale in the stale-signature check
+DEFAULT_SIGNED_STRING = "{timestamp}.{body}"
+STALE_AFTER = 10 * 60
+APP_SHOWN_BASE = "http://127.0.0.1:8000"  # a timestamp this old (seconds) is stale in the stale-signature check
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,31 @@ class Signer:
     signature_header: str = "X-Webhook-Signature"
     timestamp_header: str = "X-Webhook-Timestamp"
     message: Callable[[str, bytes], bytes] = lambda ts, body: ts.encode() + b"." + body
+
+    @classmethod
+    def from_template(
+        cls,
+        secret: str,
+        template: str = DEFAULT_SIGNED_STRING,
+        signature_header: str = "X-Webhook-Signature",
+        timestamp_header: str = "X-Webhook-Timestamp",
+    ) -> Signer:
+        """A signer whose signed string is ``template`` with ``{timestamp}`` and ``{body}`` filled in.
+
+        Raises ``ValueError`` if the secret is not base64 or the template lacks ``{body}``.
+        """
+        try:
+            base64.b64decode(secret, validate=True)
+        except ValueError:
+            raise ValueError("the webhook secret must be base64, as Daily shows it") from None
+        if "{body}" not in template:
+            raise ValueError(f"the signed string {template!r} must contain {{body}}")
+        head, _, tail = template.partition("{body}")
+
+        def message(ts: str, body: bytes) -> bytes:
+            return head.replace("{timestamp}", ts).encode() + body + tail.replace("{timestamp}", ts).encode()
+
+        return cls(secret, signature_header, timestamp_header, message)
 
     def headers(self, body: bytes, now: float | None = None) -> dict[str, str]:
         ts = str(int(time.time() if now is None else now))
@@ -90,8 +118,14 @@ class Failure:
         got = f"HTTP {self.status}" if self.status is not None else "no answer"
         return (
             f"[{self.check}] {self.what}: expected {self.expected}, got {got} after {self.elapsed:.2f}s\n"
-            f"  response: {self.response[:500]}\n  reproduce: {self.curl}"
+            f"  response: {_one_line(self.response)}\n  reproduce: {self.curl}"
         )
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """A response body on one line, cut at ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _allowed(expect: str, status: int) -> bool:
@@ -118,11 +152,19 @@ def curl_command(url: str, body: bytes, headers: dict[str, str]) -> str:
 class Receiver:
     """A receiver endpoint: ``post(body, headers) -> (status, text, seconds)``."""
 
-    def __init__(self, client: Any, url: str, signer: Signer | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        client: Any,
+        url: str,
+        signer: Signer | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        shown_url: str | None = None,
+    ) -> None:
         self.client = client
         self.url = url
         self.signer = signer
         self.timeout = timeout
+        self.shown_url = shown_url or url  # the URL in curl reproductions
 
     @classmethod
     def from_url(cls, url: str, signer: Signer | None = None, timeout: float = DEFAULT_TIMEOUT) -> Receiver:
@@ -134,7 +176,11 @@ class Receiver:
     def from_app(
         cls, app: Any, path: str = "/", signer: Signer | None = None, timeout: float = DEFAULT_TIMEOUT
     ) -> Receiver:
-        """An ASGI app (driven by Starlette's test client) or a WSGI app (httpx's WSGI transport)."""
+        """An ASGI app (driven by httpx's ASGI transport) or a WSGI app (httpx's WSGI transport).
+
+        The app is driven in process; ``curl`` reproductions name :data:`APP_SHOWN_BASE` (the
+        address of ``uvicorn MODULE:APP`` or ``flask --app MODULE:APP run --port 8000``).
+        """
         import httpx
 
         base = "http://receiver.test"
@@ -142,7 +188,7 @@ class Receiver:
             client: Any = _SyncASGIClient(app, base, timeout)
         else:
             client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base, timeout=timeout)
-        return cls(client, base + path, signer, timeout)
+        return cls(client, base + path, signer, timeout, shown_url=APP_SHOWN_BASE + path)
 
     def post(self, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, float]:
         import httpx
@@ -171,7 +217,7 @@ class Receiver:
             status,
             text,
             elapsed,
-            curl_command(self.url, delivery.body, headers),
+            curl_command(self.shown_url, delivery.body, headers),
         )
 
     def close(self) -> None:
@@ -239,13 +285,33 @@ def _schema_of(body: Body, event: dict[str, Any]) -> dict[str, Any]:
     return load_schemas()[f"{event['action']}.schema.json"]
 
 
-def example_deliveries(body: Body = "webhook", strict: bool = False) -> Iterator[Delivery]:
-    """The deterministic deliveries: documented examples, then their mutations."""
+class _Ids:
+    """Gives each webhook delivery its own ``id``, so that a retry is the only repeat.
+
+    ``run`` makes the ids unique per run too, for a server that outlives one run.
+    """
+
+    def __init__(self, run: str = "") -> None:
+        self.run, self.n = run, 0
+
+    def __call__(self, event: Any) -> bytes:
+        if isinstance(event, dict) and isinstance(event.get("id"), str):
+            self.n += 1
+            event = {**event, "id": f"{event['id']}-{self.run}{self.n}"}
+        return _dumps(event)
+
+
+def example_deliveries(body: Body = "webhook", strict: bool = False, run: str = "") -> Iterator[Delivery]:
+    """The deterministic deliveries: documented examples, then their mutations.
+
+    Every delivery has its own webhook ``id`` (``run`` is mixed in), so none reads as a retry.
+    """
     broken = "4xx" if strict else "not-5xx"
     key = "type" if body == "webhook" else "action"
+    dump = _Ids(run)
     for event in _examples(body):
         name = event[key]
-        yield Delivery("valid", f"documented {name}", _dumps(event), "2xx")
+        yield Delivery("valid", f"documented {name}", dump(event), "2xx")
         schema = _schema_of(body, event)
         nested = "payload" if body == "webhook" else None
         holder = event[nested] if nested else event
@@ -255,16 +321,16 @@ def example_deliveries(body: Body = "webhook", strict: bool = False) -> Iterator
             if f not in required:
                 trimmed = copy.deepcopy(event)
                 (trimmed[nested] if nested else trimmed).pop(f)
-                yield Delivery("valid", f"{name} without its optional {f!r}", _dumps(trimmed), "2xx")
+                yield Delivery("valid", f"{name} without its optional {f!r}", dump(trimmed), "2xx")
         for f in list(holder):
             nulled = copy.deepcopy(event)
             (nulled[nested] if nested else nulled)[f] = None
-            yield Delivery("broken", f"{name} with {f!r}: null", _dumps(nulled), broken)
+            yield Delivery("broken", f"{name} with {f!r}: null", dump(nulled), broken)
         for f in sorted(required):
             if f in holder:
                 missing = copy.deepcopy(event)
                 (missing[nested] if nested else missing).pop(f)
-                yield Delivery("broken", f"{name} without its required {f!r}", _dumps(missing), broken)
+                yield Delivery("broken", f"{name} without its required {f!r}", dump(missing), broken)
     first = _examples(body)[0]
     for what, raw in (
         ("a body that is not JSON", b"this is not json"),
@@ -272,7 +338,7 @@ def example_deliveries(body: Body = "webhook", strict: bool = False) -> Iterator
         ("a JSON array", b"[]"),
         ("a JSON string", b'"dialin.connected"'),
         ("an object with no type", b'{"hello":"world"}'),
-        ("an unknown type", _dumps({**first, key: "dialin.teleported" if body == "webhook" else "dialin-teleported"})),
+        ("an unknown type", dump({**first, key: "dialin.teleported" if body == "webhook" else "dialin-teleported"})),
     ):
         yield Delivery("non-event", what, raw, "4xx")
 
@@ -280,7 +346,7 @@ def example_deliveries(body: Body = "webhook", strict: bool = False) -> Iterator
 def signature_deliveries(body: Body, signer: Signer) -> Iterator[Delivery]:
     """A wrong signature and a stale timestamp, on a valid delivery: each must get 401/403."""
     event = _dumps(_examples(body)[0])
-    wrong = Signer(base64.b64encode(b"not-the-secret").decode(), signer.signature_header, signer.timestamp_header)
+    wrong = dataclasses.replace(signer, secret=base64.b64encode(b"not-the-secret").decode())
     yield Delivery(
         "signature", "a delivery signed with the wrong secret", event, "401/403", wrong.headers(event), sign=False
     )
@@ -290,8 +356,12 @@ def signature_deliveries(body: Body, signer: Signer) -> Iterator[Delivery]:
     )
 
 
-def stream_deliveries(body: Body = "webhook") -> Iterator[Delivery]:
-    """Interleaved sessions in order, a retried delivery, and deliveries out of order."""
+def stream_deliveries(body: Body = "webhook", run: str = "") -> Iterator[Delivery]:
+    """Interleaved sessions in order, a retried delivery, and deliveries out of order.
+
+    Each check stands alone (the retry sends its first delivery itself), so any one of them
+    can run without the others; ``run`` is mixed into the ids, as in :func:`example_deliveries`.
+    """
     if body != "webhook":
         return
     schemas = load_schemas()
@@ -300,7 +370,7 @@ def stream_deliveries(body: Body = "webhook") -> Iterator[Delivery]:
         event: dict[str, Any] = copy.deepcopy(schemas[schema_file(webhook_type)]["examples"][0])
         event["payload"]["session_id"] = sid
         event["payload"]["timestamp"] = str(ts)
-        event["id"] = f"{webhook_type}-{sid}-{ts}"
+        event["id"] = f"{webhook_type}-{sid}-{ts}" + (f"-{run}" if run else "")
         return event
 
     a, b = "3c7cf2a1-0000-4000-8000-00000000000a", "3c7cf2a1-0000-4000-8000-00000000000b"
@@ -316,7 +386,9 @@ def stream_deliveries(body: Body = "webhook") -> Iterator[Delivery]:
         yield Delivery(
             "stream", f"interleaved sessions: {e['type']} of {e['payload']['session_id'][-1]}", _dumps(e), "2xx"
         )
-    yield Delivery("retry", f"a repeated delivery of {steps[0]['id']}", _dumps(steps[0]), "not-5xx")
+    first = make("dialin.connected", "3c7cf2a1-0000-4000-8000-00000000000d", 300)
+    yield Delivery("retry", f"the first delivery of {first['id']}", _dumps(first), "2xx")
+    yield Delivery("retry", f"the same delivery again (a retry of {first['id']})", _dumps(first), "not-5xx")
     c = "3c7cf2a1-0000-4000-8000-00000000000c"
     for e in reversed(
         [make("dialout.connected", c, 200), make("dialout.answered", c, 201), make("dialout.stopped", c, 202)]
@@ -324,8 +396,14 @@ def stream_deliveries(body: Body = "webhook") -> Iterator[Delivery]:
         yield Delivery("out-of-order", f"out of order: {e['type']} first", _dumps(e), "not-5xx")
 
 
-def fuzz_deliveries(body: Body = "webhook", strict: bool = False, examples: int = 50, seed: int = 0) -> list[Delivery]:
-    """Valid and broken bodies generated by schemathesis from the OpenAPI document."""
+def fuzz_deliveries(
+    body: Body = "webhook", strict: bool = False, examples: int = 50, seed: int = 0, run: str = ""
+) -> list[Delivery]:
+    """Valid and broken bodies generated by schemathesis from the OpenAPI document.
+
+    Generated webhook ids are made unique (the generator likes ``""`` and ``"0"``), as in
+    :func:`example_deliveries`.
+    """
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -335,6 +413,7 @@ def fuzz_deliveries(body: Body = "webhook", strict: bool = False, examples: int 
     validator = webhook_union_validator() if body == "webhook" else None
     out: list[Delivery] = []
     broken = "4xx" if strict else "not-5xx"
+    dumps = _Ids(f"fuzz{run}")
 
     def collector(positive: bool) -> Callable[[Any], None]:
         def collect(case: Any) -> None:
@@ -342,29 +421,64 @@ def fuzz_deliveries(body: Body = "webhook", strict: bool = False, examples: int 
             if isinstance(data, (bytes, bytearray)):  # a negative case may mutate the body to raw bytes
                 out.append(Delivery("broken", "a generated raw body", bytes(data), broken))
             elif positive:
-                out.append(Delivery("valid", "a generated valid delivery", _dumps(data), "2xx"))
+                out.append(Delivery("valid", "a generated valid delivery", dumps(data), "2xx"))
             elif validator is None or not validator.is_valid(data):
-                out.append(Delivery("broken", "a generated broken delivery", _dumps(data), broken))
+                out.append(Delivery("broken", "a generated broken delivery", dumps(data), broken))
 
         return collect
 
     for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-        run = hypothesis_seed(seed)(
+        generate = hypothesis_seed(seed)(
             settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))(
                 given(case=operation.as_strategy(mode))(collector(mode is schemathesis.GenerationMode.POSITIVE))
             )
         )
-        run()
+        generate()
+    return out
+
+
+CHECKS: dict[str, str] = {
+    "valid": "a valid delivery gets a 2xx",
+    "broken": "a broken delivery never gets a 5xx (with strict rejection: a 4xx)",
+    "non-event": "a body that is not an event gets a 4xx",
+    "signature": "a wrongly signed or stale delivery gets a 401 or 403",
+    "stream": "interleaved session streams in order: each delivery gets a 2xx",
+    "retry": "the same delivery twice (webhook id repeated): never a 5xx",
+    "out-of-order": "deliveries out of order: never a 5xx",
+}
+"""The check families, in the order they run; each :class:`Delivery` names one."""
+
+
+def deliveries(
+    check: str,
+    body: Body = "webhook",
+    strict: bool = False,
+    signer: Signer | None = None,
+    fuzz_examples: int = 50,
+    run: str = "",
+) -> list[Delivery]:
+    """The deliveries of one check family (see :data:`CHECKS`); empty if it does not apply.
+
+    ``signature`` applies only with a ``signer``; the stream families only to webhook bodies.
+    schemathesis is needed only for ``valid`` and ``broken`` with ``fuzz_examples`` > 0.
+    """
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}: choose one of {', '.join(CHECKS)}")
+    if check == "signature":
+        return list(signature_deliveries(body, signer)) if signer is not None else []
+    out = [d for d in (*example_deliveries(body, strict, run), *stream_deliveries(body, run)) if d.check == check]
+    if check in ("valid", "broken") and fuzz_examples:
+        out += [d for d in fuzz_deliveries(body, strict, fuzz_examples, run=run) if d.check == check]
     return out
 
 
 def check_receiver(
-    receiver: Receiver, body: Body = "webhook", strict: bool = False, fuzz_examples: int = 50
+    receiver: Receiver, body: Body = "webhook", strict: bool = False, fuzz_examples: int = 50, run: str = ""
 ) -> list[Failure]:
     """Every failure of ``receiver``: deterministic deliveries, streams, signatures, fuzzing."""
-    deliveries: list[Delivery] = [*example_deliveries(body, strict), *stream_deliveries(body)]
+    planned: list[Delivery] = [*example_deliveries(body, strict, run), *stream_deliveries(body, run)]
     if receiver.signer is not None:
-        deliveries += signature_deliveries(body, receiver.signer)
+        planned += signature_deliveries(body, receiver.signer)
     if fuzz_examples:
-        deliveries += fuzz_deliveries(body, strict, fuzz_examples)
-    return [f for d in deliveries if (f := receiver.send(d)) is not None]
+        planned += fuzz_deliveries(body, strict, fuzz_examples, run=run)
+    return [f for d in planned if (f := receiver.send(d)) is not None]
