@@ -6,12 +6,16 @@ parametrize one test per vector.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
+
 from conformance.schemas import UNION_SCHEMA, event_schemas, load_schemas, schema_dir, union_validator
+from conformance.webhooks import WEBHOOK_UNION_SCHEMA, webhook_schemas, webhook_union_validator
 
 VECTOR_DIR = schema_dir() / "vectors"
 
@@ -34,9 +38,18 @@ class Vector:
         return f"{self.file}::{self.description}"
 
     @property
+    def is_webhook(self) -> bool:
+        """A vector of a webhook schema (``webhook-*.schema.json``) rather than a client event's."""
+        return self.schema_file.startswith("webhook-")
+
+    @property
     def action(self) -> str | None:
-        """The telephony action of an event schema; None for the union schema."""
-        return None if self.schema_file == UNION_SCHEMA else self.schema_file.removesuffix(".schema.json")
+        """The telephony action of a client event schema (``dialin-ready``), the type of a webhook
+        schema (``dialin.ready``); None for either union schema."""
+        if self.schema_file in (UNION_SCHEMA, WEBHOOK_UNION_SCHEMA):
+            return None
+        stem = self.schema_file.removesuffix(".schema.json")
+        return stem.removeprefix("webhook-").replace("-", ".", 1) if self.is_webhook else stem
 
 
 def vector_files() -> list[Path]:
@@ -78,7 +91,28 @@ def vector_position(vector: Vector) -> tuple[int, int]:
     return vector.group_index, vector.test_index
 
 
+@functools.cache
+def _union_fast(schema_file: str) -> Any:
+    """A jsonschema-rs validator for a union, built the way ``event_schemas()`` builds its own."""
+    schemas = load_schemas()
+    registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
+    return jsonschema_rs.validator_for(schemas[schema_file], registry=registry, offline=True)
+
+
+def validators_for(schema_file: str) -> tuple[Any, Any]:
+    """(fast jsonschema-rs, exact jsonschema) validators the checker uses for one schema file."""
+    if schema_file == UNION_SCHEMA:
+        return _union_fast(schema_file), union_validator()
+    if schema_file == WEBHOOK_UNION_SCHEMA:
+        return _union_fast(schema_file), webhook_union_validator()
+    stem = schema_file.removesuffix(".schema.json")
+    if stem.startswith("webhook-"):
+        event = webhook_schemas()[stem.removeprefix("webhook-").replace("-", ".", 1)]
+    else:
+        event = event_schemas()[stem]
+    return event.fast, event.exact
+
+
 def python_verdict(vector: Vector) -> bool:
     """The checker's own verdict (the exact validator; test_vectors proves the fast one agrees)."""
-    validator = union_validator() if vector.action is None else event_schemas()[vector.action].exact
-    return bool(validator.is_valid(vector.data))
+    return bool(validators_for(vector.schema_file)[1].is_valid(vector.data))
