@@ -10,40 +10,25 @@ exactly one constraint.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import Counter
 from typing import Any
 
-import jsonschema_rs
 import pytest
-from _vectors import VECTOR_DIR, VECTORS, Vector, vector_files
+from _vectors import VECTOR_DIR, VECTORS, Vector, validators_for, vector_files
 
-from conformance.schemas import (
-    ACTIONS,
-    UNION_SCHEMA,
-    event_schemas,
-    exact_validator,
-    load_schemas,
-    union_validator,
-)
+from conformance.schemas import ACTIONS, UNION_SCHEMA, exact_validator, load_schemas
+from conformance.webhooks import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA
+from conformance.webhooks import schema_file as webhook_schema_file
 
-
-@functools.cache
-def _union_fast() -> Any:
-    """A jsonschema-rs validator for the union, built the way ``event_schemas()`` builds its own."""
-    schemas = load_schemas()
-    registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
-    return jsonschema_rs.validator_for(schemas[UNION_SCHEMA], registry=registry, offline=True)
+#: Vector file stems of the twenty event schemas: the ten client events and the ten webhooks.
+EVENT_FILES = (*ACTIONS, *(webhook_schema_file(t).removesuffix(".schema.json") for t in WEBHOOK_TYPES))
 
 
 def _verdicts(vector: Vector) -> dict[str, bool]:
     """Every Python validator's verdict on one vector, by validator name."""
-    if vector.action is None:
-        fast, exact = _union_fast(), union_validator()
-    else:
-        fast, exact = event_schemas()[vector.action].fast, event_schemas()[vector.action].exact
+    fast, exact = validators_for(vector.schema_file)
     # The group's own schema ({"$ref": <$id>}), as another language would load it.
     as_written = exact_validator({"$ref": load_schemas()[vector.schema_file]["$id"]})
     return {
@@ -67,7 +52,8 @@ def test_there_are_many_vectors() -> None:
 
 
 def test_one_vector_file_per_event_schema_and_one_for_the_union() -> None:
-    expected = {f"{action}.json" for action in ACTIONS} | {"telephony-event.json"}
+    unions = {UNION_SCHEMA, WEBHOOK_UNION_SCHEMA}
+    expected = {f"{stem}.json" for stem in EVENT_FILES} | {u.removesuffix(".schema.json") + ".json" for u in unions}
     assert {p.name for p in vector_files()} == expected
 
 
@@ -93,45 +79,85 @@ def _by_file(name: str) -> list[Vector]:
     return [v for v in VECTORS if v.file == name]
 
 
-@pytest.mark.parametrize("action", ACTIONS)
-def test_every_event_has_the_required_valid_cases(action: str) -> None:
-    vectors = _by_file(f"{action}.json")
+def _fields(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any]]:
+    """(description prefix, object schema, data -> that object) of each object level with fields:
+    the event itself, and for a webhook also its ``payload`` (prefix ``payload.``)."""
+    levels: list[tuple[str, dict[str, Any], Any]] = [("", schema, lambda d: d)]
+    payload = schema["properties"].get("payload", {})
+    if "properties" in payload:
+        levels.append(("payload.", payload, lambda d: d.get("payload") if isinstance(d.get("payload"), dict) else {}))
+    return levels
+
+
+@pytest.mark.parametrize("stem", EVENT_FILES)
+def test_every_event_has_the_required_valid_cases(stem: str) -> None:
+    vectors = _by_file(f"{stem}.json")
     valid = [v for v in vectors if v.valid]
-    schema = load_schemas()[f"{action}.schema.json"]
-    required, props = set(schema["required"]), set(schema["properties"])
+    schema = load_schemas()[f"{stem}.schema.json"]
     datas = [v.data for v in valid]
-    assert any(set(d) == required for d in datas), "no 'required fields only' vector"
-    assert any(set(d) == props for d in datas), "no 'every optional field' vector"
-    assert any(set(d) - props for d in datas), "no vector with unknown extra fields"
+    levels = _fields(schema)
+
+    def at_every_level(pick: Any) -> bool:
+        """Some vector whose keys satisfy ``pick(keys, required, properties)`` at every level at once."""
+        return any(
+            all(pick(set(get(d)), set(s["required"]), set(s["properties"])) for _, s, get in levels) for d in datas
+        )
+
+    assert at_every_level(lambda keys, required, props: keys == required), "no 'required fields only' vector"
+    assert at_every_level(lambda keys, required, props: keys == props), "no 'every optional field' vector"
+    for prefix, level, get in levels:
+        props = set(level["properties"])
+        where = prefix or "the event"
+        assert any(set(get(d)) - props for d in datas), f"no vector with unknown extra fields in {where}"
     for example in schema.get("examples", []):
         assert example in datas, f"the schema's own example is not a valid vector: {example}"
-    if "destination" in props:
-        forms = {re.match(r"[+a-zA-Z]", d["destination"]).group(0).lower() for d in datas if "destination" in d}  # type: ignore[union-attr]
+    prefix, level, get = levels[-1]
+    if "destination" in level["properties"]:
+        destinations = [get(d)["destination"] for d in datas if "destination" in get(d)]
+        forms = {re.match(r"[+a-zA-Z]", x).group(0).lower() for x in destinations}  # type: ignore[union-attr]
         assert {"+", "s"} <= forms, "destination needs both an E.164 and a SIP URI vector"
+    if "timestamp" in level["properties"]:
+        kinds = {type(get(d)["timestamp"]) for d in datas if "timestamp" in get(d)}
+        assert {int, str} <= kinds, "timestamp needs an integer and a numeric-string vector (D3)"
 
 
-@pytest.mark.parametrize("action", ACTIONS)
-def test_every_constraint_is_broken_alone(action: str) -> None:
-    invalid = {v.description for v in _by_file(f"{action}.json") if not v.valid}
-    schema = load_schemas()[f"{action}.schema.json"]
-    missing = [f for f in schema["required"] if f"missing required field {f}" not in invalid]
-    untyped = [f for f in schema["properties"] if not any(d.startswith(f"wrong type: {f} is ") for d in invalid)]
+@pytest.mark.parametrize("stem", EVENT_FILES)
+def test_every_constraint_is_broken_alone(stem: str) -> None:
+    invalid = {v.description for v in _by_file(f"{stem}.json") if not v.valid}
+    schema = load_schemas()[f"{stem}.schema.json"]
+    missing, untyped = [], []
+    for prefix, level, _ in _fields(schema):
+        missing += [prefix + f for f in level["required"] if f"missing required field {prefix}{f}" not in invalid]
+        untyped += [
+            prefix + f
+            for f in level["properties"]
+            if not any(d.startswith(f"wrong type: {prefix}{f} is ") for d in invalid)
+        ]
     assert not missing and not untyped, f"no vector for: missing {missing}, wrong type {untyped}"
 
 
 @pytest.mark.parametrize("vector", [v for v in VECTORS if not v.valid], ids=lambda v: v.id)
 def test_each_invalid_vector_breaks_one_constraint(vector: Vector) -> None:
     """An invalid vector shows exactly one kind of error at one place, so each verdict tests one rule."""
-    validator = union_validator() if vector.action is None else event_schemas()[vector.action].exact
+    validator = validators_for(vector.schema_file)[1]
     places = {(tuple(e.absolute_path), e.validator) for e in validator.iter_errors(vector.data)}
     assert len(places) == 1, f"{vector.id} breaks {sorted(places, key=str)}"
 
 
+def _strings(data: Any) -> dict[str, Any]:
+    """The fields of an event and, for a webhook delivery, of its payload."""
+    if not isinstance(data, dict):
+        return {}
+    payload = data.get("payload")
+    return {**data, **(payload if isinstance(payload, dict) else {})}
+
+
 def test_trailing_newline_is_covered() -> None:
     # Python's `$` matches before a final newline; the vectors must pin the ECMA-262 meaning.
-    newline = [v for v in VECTORS if isinstance(v.data, dict) and any(
-        isinstance(x, str) and x.endswith("\n") for x in v.data.values())]
-    assert any(v.data.get("destination") == "+12098888888\n" for v in newline)
+    newline = [v for v in VECTORS if any(isinstance(x, str) and x.endswith("\n") for x in _strings(v.data).values())]
+    assert any(_strings(v.data).get("destination") == "+12098888888\n" and not v.is_webhook for v in newline)
+    assert any(_strings(v.data).get("destination") == "+12098888888\n" and v.is_webhook for v in newline)
+    assert any(_strings(v.data).get("timestamp") == "1728023426\n" for v in newline)
     assert all(not v.valid for v in newline)
 
 
