@@ -51,6 +51,18 @@ class _ReceiverState:
     from_command_line: bool
     run: str = field(default_factory=lambda: secrets.token_hex(3))
     _receiver: Receiver | None = None
+    _generated: list[Delivery] | None = None
+
+    def planned(self, check: str) -> list[Delivery]:
+        """One check family's deliveries; schemathesis generates once per process, for both families."""
+        from .receivers import deliveries, fuzz_deliveries
+
+        out = deliveries(check, self.body, self.strict, self.signer, 0, self.run)
+        if check in ("valid", "broken") and self.examples:
+            if self._generated is None:
+                self._generated = fuzz_deliveries(self.body, self.strict, self.examples, run=self.run)
+            out += [d for d in self._generated if d.check == check]
+        return out
 
     @property
     def target(self) -> str:
@@ -285,14 +297,12 @@ class ReceiverCheckItem(pytest.Item):
         self.check = check
 
     def runtest(self) -> None:
-        from .receivers import CHECKS, deliveries
+        from .receivers import CHECKS
 
         state: _ReceiverState = self.config.stash[_STATE]
         if self.check == "signature" and state.signer is None:
             pytest.skip("no --telephony-webhook-secret: signatures are not checked")
-        planned: list[Delivery] = deliveries(
-            self.check, state.body, state.strict, state.signer, state.examples, state.run
-        )
+        planned = state.planned(self.check)
         if not planned:
             pytest.skip(f"{self.check}: does not apply to {state.body} bodies")
         receiver = state.receiver()
