@@ -1,0 +1,118 @@
+"""The plugin catches every planted bug with the DEFAULT settings, and careful consumers pass."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+BUGS = [
+    # (consumer, exception type, a piece of the minimal event)
+    ("bug_user_id:handle", "KeyError: 'userId'", '"action": "dialin-connected"'),
+    ("bug_error_type:Handler", "AttributeError", '"type": null'),
+    ("bug_destination:handle", "ValueError", '"destination": "sip:'),
+    ("bug_current_session:Handler", "RuntimeError", '"sessionId"'),
+    ("bug_sip_headers:handle", "AttributeError", '"sipHeaders"'),
+    ("bug_no_session:Handler", "KeyError: 'sessionId'", '"action": "dialout-error"'),
+    ("bug_dataclass:handle", "TypeError", "unexpected keyword argument"),
+]
+
+
+@pytest.mark.parametrize(("spec", "exc", "shown"), BUGS, ids=[b[0].split(":")[0] for b in BUGS])
+def test_default_settings_catch_each_planted_bug(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], spec: str, exc: str, shown: str
+) -> None:
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", spec)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    assert exc in out and shown in out
+    module = spec.split(":")[0]
+    assert f'File "{fuzz_dir.path / module}.py"' in out  # the consumer's own frame
+    result.stdout.fnmatch_lines(
+        [
+            "Minimal failing *",
+            "Written to *.telephony-fuzz*.ndjson",
+            f"Replay:    python -m conformance.consumers {spec} *.ndjson",
+            "Check it:  pytest *",
+        ]
+    )
+    written = sorted((fuzz_dir.path / ".telephony-fuzz").glob("*.ndjson"))
+    assert written and all(p.read_text().strip() for p in written)
+
+
+@pytest.mark.parametrize("spec", ["careful:handle", "careful:handle_async", "careful:Handler"])
+def test_careful_python_consumers_pass_even_broken_input(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], spec: str
+) -> None:
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", spec, "--telephony-broken", "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        ["*telephony-fuzz: seed 0*", f"*{spec}::events PASSED*", f"*{spec}::broken-streams PASSED*"]
+    )
+
+
+def test_undeclared_rejection_is_a_failure(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
+    # careful:handle rejects with ValueError: clean by default, a failure when only KeyError is declared.
+    result = fuzz_dir.runpytest(
+        *fuzz_args,
+        "--telephony-consumer",
+        "careful:handle",
+        "--telephony-broken",
+        "--telephony-reject",
+        "KeyError",
+        "-k",
+        "broken-events",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*failed on a broken (*", "*ValueError*"])
+
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+@needs_node
+def test_node_programs(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
+    result = fuzz_dir.runpytest(
+        *fuzz_args,
+        "--telephony-consumer-cmd",
+        "node bug_no_session.js",
+        "--telephony-consumer-cmd",
+        "node careful.js",
+        "-v",
+    )
+    result.assert_outcomes(failed=2, passed=2)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["*node careful*js::events PASSED*", "*node careful*js::streams PASSED*"])
+    assert "exited with code 1" in out and "Cannot read properties of undefined" in out  # the stderr
+    result.stdout.fnmatch_lines(['*{"action": "dialout-error"*', "Replay:    node bug_no_session.js < *.ndjson"])
+
+
+def test_fixture_and_function_in_a_users_own_test(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
+    fuzz_dir.makepyfile(
+        test_mine="""
+        import pytest
+        from conformance.consumers import fuzz_consumer, ConsumerFailed
+        import careful, bug_user_id
+
+        def test_fixture(telephony_fuzz):
+            assert telephony_fuzz(careful.Handler, examples=10) == []
+
+        def test_fixture_fails(telephony_fuzz):
+            telephony_fuzz("bug_user_id:handle", examples=20)
+
+        def test_function():
+            with pytest.raises(ConsumerFailed, match="KeyError"):
+                fuzz_consumer(bug_user_id.handle, examples=20, families=["events"])
+        """
+    )
+    result = fuzz_dir.runpytest(*fuzz_args, "test_mine.py")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*KeyError: 'userId'*"])
+
+
+def test_usage_errors(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "no_such_module:x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cannot import 'no_such_module'*"])
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "careful:handle", "--telephony-reject", "Nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
