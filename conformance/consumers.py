@@ -32,6 +32,7 @@ This module does not import pytest, and imports hypothesis only inside :func:`fu
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import inspect
 import json
@@ -185,7 +186,7 @@ class Driver:
             fn = self.target
             for i, line in enumerate(lines):
                 event = json.loads(line)
-                yield i, lambda event=event: fn(event)
+                yield i, functools.partial(fn, event)
             return
         handler = self.target() if isinstance(self.target, type) else self.target  # fresh per stream
         for i, line in enumerate(lines):
@@ -198,10 +199,10 @@ class Driver:
                 if "sipEndpoint" not in event:
                     continue  # daily-python's args_from_event returns None: no call
                 endpoint = event["sipEndpoint"]
-                yield i, lambda method=method, endpoint=endpoint: method(endpoint)
+                yield i, functools.partial(method, endpoint)
             else:
                 data = {k: v for k, v in event.items() if k not in ("action", "callClientId")}
-                yield i, lambda method=method, data=data: method(data)
+                yield i, functools.partial(method, data)
 
     def _run_program(self, stream: Sequence[Event], broken: bool, reject_exit_codes: tuple[int, ...]) -> Delivery:
         program: Program = self.target
