@@ -134,7 +134,9 @@ _HEX = "0123456789abcdef"
 _RNG = random.Random(20240601)
 
 
-def _pool(first: Sequence[str], make: Callable[[random.Random], str], n: int = 48, odd: Sequence[str] = ()) -> list[str]:
+def _pool(
+    first: Sequence[str], make: Callable[[random.Random], str], n: int = 48, odd: Sequence[str] = ()
+) -> list[str]:
     out = list(dict.fromkeys([*first, *(make(_RNG) for _ in range(n)), *odd]))
     return out
 
@@ -156,7 +158,11 @@ _SIP_URIS = _pool(
     _make_sip_uri,
     odd=["sIpS:x", "sip:üser@hôst.example", "sip:+12098888888@10.0.0.7;user=phone", "sip:room%20name@h", "sips:a"],
 )
-_UUIDS = _pool(["a64d30f4-5216-4481-a2ef-515d6dd7dfc6", "7d208e2a-520b-4a8d-a2c9-3a36dfa0d342"], lambda r: str(uuid.UUID(int=r.getrandbits(128), version=4)), n=64)
+_UUIDS = _pool(
+    ["a64d30f4-5216-4481-a2ef-515d6dd7dfc6", "7d208e2a-520b-4a8d-a2c9-3a36dfa0d342"],
+    lambda r: str(uuid.UUID(int=r.getrandbits(128), version=4)),
+    n=64,
+)
 _ODD_IDS = ["", "0", "session id with spaces", "ünïcødé-☎", "x" * 80]
 _CALL_CLIENT_IDS = _pool(
     ["17225364729060.9442072768918943"],
@@ -207,11 +213,11 @@ REALISTIC: dict[str, Callable[[], Strategy[Any]]] = {
     "e164": _e164,
     "sipUri": _sip_uri,
     "callClientId": lambda: st.sampled_from(_CALL_CLIENT_IDS),
-    "sessionId": lambda: st.sampled_from(_UUIDS + _ODD_IDS),
+    "sessionId": lambda: st.sampled_from([*_UUIDS, *_ODD_IDS]),
     "sipCallId": lambda: st.sampled_from(_SIP_CALL_IDS),
     "provider": lambda: st.sampled_from(("daily", "signalwire", "twilio", "")),
     "userId": lambda: st.sampled_from(["user_123", "bot", "", "ユーザー", *_UUIDS[:8]]),
-    "actionTraceId": lambda: st.sampled_from(_UUIDS[8:24] + [""]),
+    "actionTraceId": lambda: st.sampled_from([*_UUIDS[8:24], ""]),
     "errorMsg": lambda: st.sampled_from(
         (
             "SDP negotiation failed",
@@ -222,7 +228,7 @@ REALISTIC: dict[str, Callable[[], Strategy[Any]]] = {
         )
     ),
     "sipFrom": lambda: st.sampled_from(_SIP_FROMS),
-    "callerId": lambda: st.sampled_from(_E164[:12] + _UUIDS[24:32]),
+    "callerId": lambda: st.sampled_from([*_E164[:12], *_UUIDS[24:32]]),
     "sipHeaders": _sip_headers,
 }
 
@@ -301,7 +307,9 @@ def _by_type(schema: dict[str, Any], doc: str, hint: str) -> Strategy[Any]:
     return json_values()
 
 
-def _object(schema: dict[str, Any], doc: str, extras: Strategy[dict[str, Any]] | None = None) -> Strategy[dict[str, Any]]:
+def _object(
+    schema: dict[str, Any], doc: str, extras: Strategy[dict[str, Any]] | None = None
+) -> Strategy[dict[str, Any]]:
     """Objects with the required properties and none, all or some of the optional ones.
 
     Three variants, each about a third of the draws, so that every one turns up often: only
@@ -459,6 +467,28 @@ def _session_event(draw: st.DrawFn, session: _Session, action: str) -> Event:
     return event
 
 
+@st.composite
+def _session_group(draw: st.DrawFn, clients: list[str], shape: dict[str, Any] | None) -> tuple[_Session, list[Event]]:
+    session = draw(_session(draw(st.sampled_from(clients)), draw(_def_value("sessionId")), shape))
+    return session, [_session_event(draw, session, a) for a in session.actions]
+
+
+@st.composite
+def _lone_event(draw: st.DrawFn, clients: list[str], other_events: bool) -> Event:
+    """``dialin-ready`` (room-scoped, L3), a session-less ``dialout-error``/``-warning`` (L12),
+    or a non-telephony event."""
+    kinds = ("dialin-ready", "dialout-error", "dialout-warning", *(("other",) if other_events else ()))
+    kind = draw(st.sampled_from(kinds))
+    if kind == "other":
+        event: Event = {"action": draw(st.sampled_from(NON_TELEPHONY_ACTIONS))}
+        event.update(draw(st.dictionaries(st.sampled_from(("participant", "data", "fromId", "text")), json_values())))
+    else:
+        event = draw(_event_strategy(kind))
+        event.pop("sessionId", None)
+    event["callClientId"] = draw(st.sampled_from(clients))
+    return event
+
+
 # One item of a stream plan: the index of its session (None for session-less events) and the event.
 _Plan = list[tuple[int | None, Event]]
 
@@ -475,30 +505,24 @@ def _plan(
     """A valid stream, each event tagged with its session; session 0 has shape ``victim``."""
     n_clients = draw(st.integers(1, max_call_clients))
     clients = draw(st.lists(_def_value("callClientId"), min_size=n_clients, max_size=n_clients, unique=True))
-    n_sessions = draw(st.integers(min_sessions, max_sessions))
-    # Unique: a session id seen twice would be one session to the checker (and to consumers).
-    ids = draw(st.lists(_def_value("sessionId"), min_size=n_sessions, max_size=n_sessions, unique=True))
-    sessions = [
-        draw(_session(draw(st.sampled_from(clients)), sid, victim if i == 0 else None)) for i, sid in enumerate(ids)
-    ]
-    groups: list[list[tuple[int | None, Event]]] = [
-        [(i, _session_event(draw, s, a)) for a in s.actions] for i, s in enumerate(sessions)
-    ]
+    # Sessions are a list (not a count), so shrinking can drop any of them, not only the last.
+    # Unique ids: a session id seen twice would be one session to the checker and consumers.
+    first = [draw(_session_group(clients, victim))] if victim is not None else []
+    rest = draw(
+        st.lists(
+            _session_group(clients, None),
+            min_size=max(0, min_sessions - len(first)),
+            max_size=max_sessions - len(first),
+            unique_by=lambda g: g[0].session_id,
+        )
+    )
+    taken = {g[0].session_id for g in first}
+    chosen = first + [g for g in rest if g[0].session_id not in taken]
+    sessions = [s for s, _ in chosen]
+    groups: list[list[tuple[int | None, Event]]] = [[(i, e) for e in evs] for i, (_, evs) in enumerate(chosen)]
     # Room-scoped and session-less events (L3, L12), and non-telephony events.
-    for _ in range(draw(st.integers(0, 2))):
-        ready = draw(_event_strategy("dialin-ready"))
-        ready["callClientId"] = draw(st.sampled_from(clients))
-        groups.append([(None, ready)])
-    for _ in range(draw(st.integers(0, 2))):
-        lone = draw(_event_strategy(draw(st.sampled_from(("dialout-error", "dialout-warning")))))
-        lone.pop("sessionId", None)
-        lone["callClientId"] = draw(st.sampled_from(clients))
-        groups.append([(None, lone)])
-    if other_events:
-        for _ in range(draw(st.integers(0, 3))):
-            other = {"action": draw(st.sampled_from(NON_TELEPHONY_ACTIONS)), "callClientId": draw(st.sampled_from(clients))}
-            other.update(draw(st.dictionaries(st.sampled_from(("participant", "data", "fromId", "text")), json_values())))
-            groups.append([(None, other)])
+    for event in draw(st.lists(_lone_event(clients, other_events), max_size=5)):
+        groups.append([(None, event)])
     # Interleave: a permutation of group tokens, each group keeping its own order.
     tokens = draw(st.permutations([g for g, items in enumerate(groups) for _ in items]))
     cursors = [0] * len(groups)
@@ -567,7 +591,11 @@ _OTHER_TYPES: dict[str, Strategy[Any]] = {
         st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
     ),
     "object": st.one_of(
-        st.text(max_size=20), st.integers(-(2**31), 2**31), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)
+        st.text(max_size=20),
+        st.integers(-(2**31), 2**31),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
     ),
 }
 
@@ -728,7 +756,9 @@ def _broken_stream(draw: st.DrawFn, rule: str) -> Broken:
         out[at[1]] = {**target, name: new}
         return Broken(rule, out, f"session {sid}…: {name} changes from {old!r} to {new!r} at {target['action']}")
     if rule == "L306":
-        once = [k for k, e in enumerate(evs) if e["action"] in ("dialin-connected", "dialout-connected", "dialout-answered")]
+        once = [
+            k for k, e in enumerate(evs) if e["action"] in ("dialin-connected", "dialout-connected", "dialout-answered")
+        ]
         k = draw(st.sampled_from(once))
         out.insert(at[k] + 1, dup(evs[k]))
         return Broken(rule, out, f"session {sid}…: {evs[k]['action']} delivered twice")
