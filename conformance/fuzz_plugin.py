@@ -40,6 +40,7 @@ from .consumers import (
     resolve_exception,
     write_failure,
 )
+from .pytest_items import GeneratedCollector, ReportedFailure, ReportingItem, skip_project_tests
 
 __all__ = ["FuzzItem", "fuzz_consumer", "telephony_fuzz"]
 
@@ -179,10 +180,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    state = config.stash.get(_STATE, None)
-    if state is not None and config.args_source != pytest.Config.ArgsSource.ARGS:
-        return True  # `pytest --telephony-consumer X` alone fuzzes X, not the project's tests
-    return None
+    return skip_project_tests(config, config.stash.get(_STATE, None) is not None)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
@@ -196,14 +194,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             items.append(FuzzItem.from_parent(parent, name=family, driver=driver, spec=spec, family=family))
 
 
-class ConsumerCollector(pytest.Collector):
+class ConsumerCollector(GeneratedCollector):
     """One consumer; its children, one per family, are created by the plugin."""
 
-    def collect(self) -> list[pytest.Item]:  # pragma: no cover - items are added directly
-        return []
 
-
-class FuzzFailure(Exception):
+class FuzzFailure(ReportedFailure):
     """Raised by a :class:`FuzzItem` whose consumer failed; carries the report."""
 
     def __init__(self, failure: ConsumerFailure) -> None:
@@ -211,7 +206,7 @@ class FuzzFailure(Exception):
         super().__init__(failure.render())
 
 
-class FuzzItem(pytest.Item):
+class FuzzItem(ReportingItem):
     """Fuzzes one consumer with one strategy family; fails with the shrunk stream."""
 
     def __init__(self, *, driver: Driver, spec: str | None, family: str, **kwargs: Any) -> None:
@@ -233,11 +228,6 @@ class FuzzItem(pytest.Item):
         if failure is not None:
             write_failure(failure, state.failures_dir, self.spec)
             raise FuzzFailure(failure)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, FuzzFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         return self.path, None, f"{self.driver.name}::{self.family}"

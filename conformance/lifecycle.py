@@ -13,6 +13,7 @@ normal (L18) and produce no finding.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import Any
 
@@ -27,12 +28,19 @@ DEFAULT_ENDED_MEMORY = 10_000
 _TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
 _STOPPED = {"dialin-stopped", "dialout-stopped"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
-# Only the identity fields an action's schema declares can be on it; checking just those
-# saves dictionary look-ups on every event (dialin-ready and the dial-in events have no
-# destination, for instance).
-_IDENTITY_BY_ACTION = {
-    action: tuple(name for name in IDENTITY_FIELDS if name in es.documented) for action, es in event_schemas().items()
-}
+
+
+@functools.cache
+def _identity_by_action() -> dict[str, tuple[str, ...]]:
+    """Only the identity fields an action's schema declares can be on it; checking just those
+    saves dictionary look-ups on every event (dial-in events have no destination, say).
+    Built on first use, not at import: it needs the compiled schemas."""
+    return {
+        action: tuple(name for name in IDENTITY_FIELDS if name in es.documented)
+        for action, es in event_schemas().items()
+    }
+
+
 _DIRECTION = {
     action: "dial-in" if action.startswith("dialin") else "dial-out"
     for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
@@ -62,6 +70,7 @@ class SessionTracker:
         self.open: dict[tuple[Any, str], _Session] = {}
         self.ended: OrderedDict[tuple[Any, str], _Ended] = OrderedDict()
         self.sessions_seen = 0
+        self._identity_fields = _identity_by_action()
 
     def feed(self, line: int, action: str, event: dict[str, Any]) -> list[Finding] | None:
         """Check one schema-identified telephony event; ``None`` when there is nothing to say."""
@@ -98,7 +107,7 @@ class SessionTracker:
                 if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
                     findings = [self._answered_without_connected(line, session_id)]
                 session[action] = line
-        for name in _IDENTITY_BY_ACTION[action]:
+        for name in self._identity_fields[action]:
             value = event.get(name)
             if value is not None:
                 before = session.get(name)
@@ -142,7 +151,7 @@ class SessionTracker:
         session: _Session = {"dir": direction, "first": line}
         if action in _ONCE:
             session[action] = line
-        for name in _IDENTITY_BY_ACTION[action]:
+        for name in self._identity_fields[action]:
             value = event.get(name)
             if value is not None:
                 session[name] = value

@@ -13,7 +13,6 @@ folder, with or without a conftest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from .capture import CaptureUnreadable, capture_files
 from .checker import CaptureSummary, check_file
 from .findings import Finding, Severity
 from .options import Options, add_check_options, options_from
+from .pytest_items import GeneratedCollector, ReportedFailure, ReportingItem, skip_project_tests
 from .report import format_finding
 from .rules import RULES
 from .schemas import schema_version
@@ -117,9 +117,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     state = config.stash.get(_STATE, None)
-    if state is not None and state.from_command_line and config.args_source != pytest.Config.ArgsSource.ARGS:
-        return True  # `pytest --telephony-conformance X` alone checks X, not the project's tests
-    return None
+    return skip_project_tests(config, state is not None and state.from_command_line)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
@@ -166,18 +164,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line("warnings do not fail the run; --telephony-strict makes them fail")
 
 
-class CaptureCollector(pytest.Collector):
+class CaptureCollector(GeneratedCollector):
     """One capture; its children are created by the plugin, one per enabled rule."""
 
-    def collect(self) -> Iterator[pytest.Item]:  # pragma: no cover - items are added directly
-        return iter(())
 
-
-class CaptureRuleFailure(Exception):
+class CaptureRuleFailure(ReportedFailure):
     """Raised by a :class:`CaptureRuleItem` whose rule has failing findings."""
 
 
-class CaptureRuleItem(pytest.Item):
+class CaptureRuleItem(ReportingItem):
     """Checks one rule over one capture: fails listing ``file:line: rule: message``."""
 
     def __init__(self, *, rule_id: str, **kwargs: Any) -> None:
@@ -206,11 +201,6 @@ class CaptureRuleItem(pytest.Item):
                 f"`telephony-conformance check {self.capture}` lists them all)"
             )
         return "\n".join(lines)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, CaptureRuleFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         return self.capture, None, f"{self.capture}::{self.rule_id}"

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import importlib
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from .pytest_items import GeneratedCollector, ReportedFailure, ReportingItem, skip_project_tests
 
 if TYPE_CHECKING:  # annotations only: the runtime imports stay lazy
     from .openapi import Body
@@ -261,9 +262,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     state = config.stash.get(_STATE, None)
-    if state is not None and state.from_command_line and config.args_source != pytest.Config.ArgsSource.ARGS:
-        return True  # `pytest --telephony-receiver-app X` alone tests X, not the project's tests
-    return None
+    return skip_project_tests(config, state is not None and state.from_command_line)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
@@ -278,18 +277,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items.append(ReceiverCheckItem.from_parent(receiver, name=check, check=check))
 
 
-class ReceiverCollector(pytest.Collector):
+class ReceiverCollector(GeneratedCollector):
     """The receiver under test; its children are created by the plugin, one per check family."""
 
-    def collect(self) -> Iterator[pytest.Item]:  # pragma: no cover - items are added directly
-        return iter(())
 
-
-class ReceiverCheckFailure(Exception):
+class ReceiverCheckFailure(ReportedFailure):
     """Raised by a :class:`ReceiverCheckItem` some of whose deliveries got a wrong answer."""
 
 
-class ReceiverCheckItem(pytest.Item):
+class ReceiverCheckItem(ReportingItem):
     """Sends one check family's deliveries; fails listing each bad answer and its ``curl``."""
 
     def __init__(self, *, check: str, **kwargs: Any) -> None:
@@ -319,11 +315,6 @@ class ReceiverCheckItem(pytest.Item):
         if len(failures) > state.max_shown:
             lines.append(f"... and {len(failures) - state.max_shown} more (--telephony-receiver-max-failures)")
         raise ReceiverCheckFailure("\n".join(lines))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ReceiverCheckFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         state = self.config.stash.get(_STATE, None)
