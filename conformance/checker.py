@@ -96,7 +96,7 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
         action = event.get("action")
         if type(action) is not str:
             # A Daily webhook delivery names itself in `type`, not `action` (issue 5).
-            if "action" not in event and type(event.get("type")) is str:
+            if "action" not in event and _is_webhook(event):
                 yield from webhooks.feed(line, event)
                 continue
             no_action += 1
@@ -146,10 +146,22 @@ def _check(stream: IO[bytes], summary: CaptureSummary, options: Options) -> Iter
         )
 
 
+def _is_webhook(event: dict[str, Any]) -> bool:
+    """A webhook delivery by its shape: a ``type`` of the form ``family.event`` or a ``payload``.
+
+    A bare string ``type`` is not enough: client events carry one too (``dialin-error``'s
+    ``"start-failed"``), so a client event that lost its ``action`` must stay C109.
+    """
+    kind = event.get("type")
+    return type(kind) is str and ("." in kind or "payload" in event)
+
+
 def _missing_action(line: int, event: dict[str, Any]) -> Finding:
     action = event.get("action")
     if "action" not in event and "type" not in event:
         what = "has no 'action' (a client event's name) and no 'type' (a webhook delivery's)"
+    elif "action" not in event and isinstance(event["type"], str):
+        what = f"has no 'action', and its 'type' {event['type']!r} is not a webhook type (family.event)"
     elif "action" not in event:
         what = f"has no 'action' and a 'type' that is {describe_type(event['type'])}, not a string"
     elif action is None:

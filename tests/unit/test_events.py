@@ -338,3 +338,12 @@ def test_finding_as_dict_omits_absent_keys() -> None:
 def test_show_value_is_short() -> None:
     assert len(show_value("x" * 500)) <= 60
     assert show_value({"a": [1, None]}) == '{"a": [1, null]}'
+
+
+def test_a_client_event_without_action_is_c109_even_with_a_type(check, event, lines) -> None:
+    # dialin-error carries `type: "start-failed"`; without its action it must not be taken
+    # for a webhook delivery (those are `family.event` types or carry a payload) and go unflagged.
+    broken = {k: v for k, v in event("dialin-error", type="start-failed").items() if k != "action"}
+    result = check(lines(broken), partial=True, allow_empty=True)
+    assert [(f.line, f.rule) for f in result.findings] == [(1, "C109")]
+    assert "'start-failed' is not a webhook type" in result.findings[0].message
