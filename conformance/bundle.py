@@ -44,13 +44,13 @@ def _ref_targets(node: Any, base: str) -> set[str]:
     return out
 
 
-def _rewrite(node: Any, base: str, prefix_of: dict[str, str]) -> Any:
+def rewrite_refs(node: Any, base: str, prefix_of: dict[str, str]) -> Any:
     """A copy of ``node`` with each ``$ref`` (relative to ``base``) turned into a bundle-local pointer."""
     if isinstance(node, dict):
         for keyword in _UNSUPPORTED:
             if keyword in node:
                 raise ValueError(f"cannot bundle a schema using {keyword}")
-        out = {k: _rewrite(v, base, prefix_of) for k, v in node.items()}
+        out = {k: rewrite_refs(v, base, prefix_of) for k, v in node.items()}
         ref = node.get("$ref")
         if isinstance(ref, str):
             uri, fragment = urldefrag(urljoin(base, ref))
@@ -61,7 +61,7 @@ def _rewrite(node: Any, base: str, prefix_of: dict[str, str]) -> Any:
             out["$ref"] = prefix_of[uri] + fragment
         return out
     if isinstance(node, list):
-        return [_rewrite(v, base, prefix_of) for v in node]
+        return [rewrite_refs(v, base, prefix_of) for v in node]
     return node
 
 
@@ -91,7 +91,7 @@ def bundle() -> dict[str, Any]:
             raise ValueError(f"$defs/{key} of {UNION_SCHEMA} would collide with the bundled {by_id[uri]}")
         prefix_of[uri] = f"#/$defs/{key}"
 
-    out: dict[str, Any] = _rewrite(root, root["$id"], prefix_of)
+    out: dict[str, Any] = rewrite_refs(root, root["$id"], prefix_of)
     out["$id"] = root["$id"].rsplit("/", 1)[0] + "/" + BUNDLE_NAME
     out["title"] = f"{root['title']} (single-file bundle)"
     out["$comment"] = (
@@ -100,7 +100,7 @@ def bundle() -> dict[str, Any]:
     )
     bundled_defs = dict(out.get("$defs", {}))
     for uri in reached[1:]:
-        resource = _rewrite(copy.deepcopy(schemas[by_id[uri]]), uri, prefix_of)
+        resource = rewrite_refs(copy.deepcopy(schemas[by_id[uri]]), uri, prefix_of)
         # One resource only: an embedded $id would change the base URI of its refs.
         resource.pop("$id", None)
         resource.pop("$schema", None)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import copy
 from typing import Any, Literal
-from urllib.parse import urldefrag, urljoin
 
+from .bundle import rewrite_refs
 from .schemas import ACTIONS, DEFS_SCHEMA, UNION_SCHEMA, load_schemas, schema_version
 from .webhooks import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA, schema_file
 
@@ -45,22 +45,6 @@ def _files(body: Body) -> tuple[list[str], str]:
 def component_name(file_name: str) -> str:
     """``webhook-dialin-ready.schema.json`` -> ``webhook-dialin-ready``."""
     return file_name.removesuffix(".schema.json")
-
-
-def _rewrite(node: Any, base: str, name_of: dict[str, str]) -> Any:
-    """A copy of ``node`` whose ``$ref``s (relative to ``base``) point into components."""
-    if isinstance(node, dict):
-        out = {k: _rewrite(v, base, name_of) for k, v in node.items()}
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            uri, fragment = urldefrag(urljoin(base, ref))
-            if uri not in name_of:
-                raise ValueError(f"$ref {ref!r} in {base} leaves the schema set")
-            out["$ref"] = COMPONENTS + name_of[uri] + fragment
-        return out
-    if isinstance(node, list):
-        return [_rewrite(v, base, name_of) for v in node]
-    return node
 
 
 def body_schema(body: Body = "webhook") -> dict[str, Any]:
@@ -87,9 +71,10 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
     schemas = load_schemas()
     files = [*events, union]
     name_of = {schemas[f]["$id"]: component_name(f) for f in files}
+    prefix_of = {uri: COMPONENTS + name for uri, name in name_of.items()}
     components: dict[str, Any] = {}
     for f in files:
-        resource = _rewrite(copy.deepcopy(schemas[f]), schemas[f]["$id"], name_of)
+        resource = rewrite_refs(copy.deepcopy(schemas[f]), schemas[f]["$id"], prefix_of)
         # An embedded $id would change the base URI its refs resolve against; $schema is
         # implied by jsonSchemaDialect.
         resource.pop("$id", None)
