@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from . import rules
-from .capture import LineCounts, read_capture
+from .capture import LineCounts, open_capture, read_capture
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
 from .findings import Finding, Severity, describe_type
 from .lifecycle import SessionTracker
@@ -183,8 +183,6 @@ def check_file(path: str, summary: CaptureSummary, options: Options = Options(),
     Raises :class:`~conformance.capture.CaptureUnreadable` on the first ``next()`` when the
     file cannot be opened. ``wrap``, if given, wraps the opened stream (progress reporting).
     """
-    from .capture import open_capture
-
     stream = open_capture(path)
     try:
         yield from check_stream(wrap(stream) if wrap else stream, summary, options)

@@ -82,18 +82,10 @@ def install(package_json: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix="install-", dir=target.parent))
     try:
         shutil.copy(package_json, work / "package.json")
-        try:
-            done = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--prefix", str(work)],
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise NodeUnavailable(f"`npm install` of {package_json} took over {INSTALL_TIMEOUT}s") from exc
-        if done.returncode != 0:
-            raise NodeUnavailable(f"`npm install` of {package_json} failed: {done.stderr.strip()[-500:]}")
+        _run_npm(
+            [npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--prefix", str(work)],
+            f"`npm install` of {package_json}",
+        )
         with contextlib.suppress(OSError):  # another worker won the race; its install is equivalent
             os.rename(work, target)
     finally:
@@ -101,23 +93,22 @@ def install(package_json: Path) -> Path:
     return target
 
 
+def _run_npm(cmd: list[str], what: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run an npm command within the install time limit; NodeUnavailable (a skip) if it fails."""
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False, cwd=cwd)
+    except subprocess.TimeoutExpired as exc:
+        raise NodeUnavailable(f"{what} took over {INSTALL_TIMEOUT}s") from exc
+    if done.returncode != 0:
+        raise NodeUnavailable(f"{what} failed: {done.stderr.strip()[-500:]}")
+    return done
+
+
 def pack(spec: str, into: Path) -> Path:
     """``npm pack <spec>`` into ``into`` and extract it; the extracted ``package/`` directory."""
     npm = require_npm()
     into.mkdir(parents=True, exist_ok=True)
-    try:
-        done = subprocess.run(
-            [npm, "pack", spec, "--pack-destination", str(into)],
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-            cwd=into,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise NodeUnavailable(f"`npm pack {spec}` took over {INSTALL_TIMEOUT}s") from exc
-    if done.returncode != 0:
-        raise NodeUnavailable(f"`npm pack {spec}` failed: {done.stderr.strip()[-500:]}")
+    done = _run_npm([npm, "pack", spec, "--pack-destination", str(into)], f"`npm pack {spec}`", cwd=into)
     tarball = into / done.stdout.strip().splitlines()[-1]
     shutil.unpack_archive(tarball, into)
     return into / "package"
