@@ -29,9 +29,10 @@ from .findings import Finding, json_pointer
 
 CAPTURE_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
-_DRAIN_CHUNK = 1024 * 1024
+#: Over-long lines are skipped in pieces of this size, never held whole.
+DRAIN_CHUNK = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _dumps = orjson.dumps
 _CHAR_AT = re.compile(r"line \d+ column (\d+) \(char (\d+)\)")
 _NON_FINITE = re.compile(r"-?[0-9A-Za-z.+-]+")
@@ -84,12 +85,33 @@ def open_capture(path: str) -> IO[bytes]:
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     except OSError as exc:
         raise CaptureUnreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if head == _GZIP_MAGIC:
+    if head == GZIP_MAGIC:
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
         if path != "-":
             gz.myfileobj = raw  # closing the GzipFile then closes the file too (no leaked descriptor)
         return gz  # type: ignore[return-value]
     return raw  # type: ignore[no-any-return]
+
+
+class ProgressStream:
+    """A capture stream that reports, now and then, how far into the file reading has got."""
+
+    def __init__(self, stream: Any, update: Any, every: int = 16384) -> None:
+        self.stream = stream
+        # For gzip, progress follows the compressed file, whose size is what we know.
+        self.raw = getattr(stream, "fileobj", None) or stream
+        self.update = update
+        self.every = every
+        self.calls = 0
+
+    def readline(self, size: int = -1) -> bytes:
+        self.calls += 1
+        if self.calls % self.every == 0:
+            self.update(self.raw.tell())
+        return self.stream.readline(size)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def read_capture(
@@ -118,7 +140,7 @@ def read_capture(
                 if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
                     size = len(raw)
                     while True:  # skip the rest of the over-long line without holding it
-                        chunk = readline(_DRAIN_CHUNK)
+                        chunk = readline(DRAIN_CHUNK)
                         size += len(chunk)
                         if not chunk or chunk.endswith(b"\n"):
                             break

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
 from .capture import CaptureUnreadable, capture_files
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rules":
             return _rules(args.markdown, args.write_readme)
         try:
-            options = options_from(args.strict, args.partial, args.select, args.ignore, args.allow_empty)
+            options = options_from(args.strict, args.partial, args.select, args.ignore, args.allow_empty, args.jobs)
         except ValueError as exc:
             parser.error(str(exc))
         return _check(args.paths, args.format, options, progress=not args.no_progress)
@@ -139,8 +138,8 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
         reporter.start_capture(path)
         failed = False
         try:
-            with _progress(path, show_progress) as wrap:
-                for finding in check_file(path, summary, options, wrap=wrap):
+            with _progress(path, show_progress) as update:
+                for finding in check_file(path, summary, options, progress=update):
                     failed = failed or options.fails(finding)
                     reporter.finding(path, finding)
         except CaptureUnreadable as exc:
@@ -168,6 +167,8 @@ class _progress:
             return None
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+        # No refresh thread (auto_refresh=False): each update redraws. A process with a
+        # second thread could not fork the parallel checker's workers safely.
         self.bar = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -175,15 +176,16 @@ class _progress:
             TimeRemainingColumn(),
             transient=True,
             console=_stderr_console(),
+            auto_refresh=False,
         )
         self.bar.start()
         task = self.bar.add_task(os.path.basename(self.path), total=os.path.getsize(self.path))
         bar = self.bar
 
-        def wrap(stream: IO[bytes]) -> IO[bytes]:
-            return _ProgressStream(stream, lambda pos: bar.update(task, completed=pos))  # type: ignore[return-value]
+        def update(position: int) -> None:
+            bar.update(task, completed=position, refresh=True)
 
-        return wrap
+        return update
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -194,29 +196,6 @@ def _stderr_console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-class _ProgressStream:
-    """Forwards ``readline`` and reports the position of the underlying file now and then."""
-
-    def __init__(self, stream: Any, update: Any) -> None:
-        self.stream = stream
-        # For gzip, progress follows the compressed file, whose size is what we know.
-        self.raw = getattr(stream, "fileobj", None) or stream
-        self.update = update
-        self.calls = 0
-
-    def readline(self, size: int = -1) -> bytes:
-        self.calls += 1
-        if self.calls % 16384 == 0:
-            self.update(self.raw.tell())
-        return self.stream.readline(size)  # type: ignore[no-any-return]
-
-    def close(self) -> None:
-        self.stream.close()
-
-    def __iter__(self) -> Iterator[bytes]:  # pragma: no cover - read_capture uses readline
-        return iter(self.stream)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ message that names the field, what was expected and what was found.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,7 +51,7 @@ def unknown_name_finding(
     kinds: str = "telephony actions",
 ) -> Finding:
     """``S204`` for an event name (``action``, or a webhook ``type``) that is not one of ``known``."""
-    guess = difflib.get_close_matches(normalised, known, n=1, cutoff=0.6)
+    guess = _closest(normalised, known)
     hint = f"did you mean {guess[0]!r}?" if guess else f"the ten {kinds} are: {', '.join(known)}"
     return Finding(
         line=line,
@@ -61,6 +62,13 @@ def unknown_name_finding(
         action=name,
         session_id=session_id,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _closest(name: str, known: tuple[str, ...]) -> list[str]:
+    # difflib costs ~0.4 ms a call, and a broken recorder repeats the same misspelling on
+    # every line: cache the guess per name (bounded, so a capture of random names stays small).
+    return difflib.get_close_matches(name, known, n=1, cutoff=0.6)
 
 
 def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[Finding]:

@@ -30,15 +30,37 @@ _STOPPED = {"dialin-stopped", "dialout-stopped"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
 
 
+#: Where :func:`session_record` puts each identity field.
+_IDENTITY_INDEX = {name: 4 + i for i, name in enumerate(IDENTITY_FIELDS)}
+
+
 @functools.cache
-def _identity_by_action() -> dict[str, tuple[str, ...]]:
-    """Only the identity fields an action's schema declares can be on it; checking just those
-    saves dictionary look-ups on every event (dial-in events have no destination, say).
-    Built on first use, not at import: it needs the compiled schemas."""
+def _identity_by_action() -> dict[str, tuple[tuple[int, str], ...]]:
+    """``(record index, field)`` of the identity fields an action's schema declares: only
+    those can be on it, and checking just those saves work on every event (dial-in events
+    have no destination, say). Built on first use, not at import: it needs the compiled schemas."""
     return {
-        action: tuple(name for name in IDENTITY_FIELDS if name in es.documented)
+        action: tuple((_IDENTITY_INDEX[name], name) for name in IDENTITY_FIELDS if name in es.documented)
         for action, es in event_schemas().items()
     }
+
+
+def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] | None:
+    """What :meth:`SessionTracker.feed` needs of one event, or ``None`` for an event of no session.
+
+    ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]``: a
+    flat list of JSON values, so that a worker process can send it back cheaply (see
+    :mod:`.parallel`). A ``callClientId`` of a wrong type (S202) still keys a session, as its
+    ``repr``, so that an array cannot break the key.
+    """
+    session_id = event.get("sessionId")
+    if type(session_id) is not str:
+        return None  # no session (dialin-ready, session-less dialout-error/-warning)
+    get = event.get
+    client = get("callClientId")
+    if type(client) is not str and client is not None:
+        client = repr(client)
+    return [line, action, client, session_id, get("sipCallId"), get("destination"), get("origin"), get("provider")]
 
 
 _DIRECTION = {
@@ -72,22 +94,17 @@ class SessionTracker:
         self.sessions_seen = 0
         self._identity_fields = _identity_by_action()
 
-    def feed(self, line: int, action: str, event: dict[str, Any]) -> list[Finding] | None:
-        """Check one schema-identified telephony event; ``None`` when there is nothing to say."""
-        session_id = event.get("sessionId")
-        if type(session_id) is not str:
-            return None  # no session (dialin-ready, session-less dialout-error/-warning)
-        client = event.get("callClientId")
-        if type(client) is not str and client is not None:
-            client = repr(client)  # a wrong type (S202) still keys a session, and an array must not raise
-        key = (client, session_id)
+    def feed(self, record: list[Any]) -> list[Finding] | None:
+        """Check one event, as its :func:`session_record`; ``None`` when there is nothing to say."""
+        line, action, session_id = record[0], record[1], record[3]
+        key = (record[2], session_id)
         direction = _DIRECTION[action]
         session = self.open.get(key)
         if session is None:
             ended = self.ended.get(key)
             if ended is not None:
                 return self._after_end(line, action, session_id, direction, ended)
-            return self._start(line, action, session_id, key, direction, event)
+            return self._start(record, key, direction)
         if session["dir"] != direction:
             return [self._mixed(line, action, session_id, session["dir"], session["first"])]
         findings: list[Finding] | None = None
@@ -107,8 +124,8 @@ class SessionTracker:
                 if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
                     findings = [self._answered_without_connected(line, session_id)]
                 session[action] = line
-        for name in self._identity_fields[action]:
-            value = event.get(name)
+        for index, name in self._identity_fields[action]:
+            value = record[index]
             if value is not None:
                 before = session.get(name)
                 if before is None:
@@ -126,9 +143,8 @@ class SessionTracker:
         return len(self.open)
 
     # --- the cases ----------------------------------------------------------------------
-    def _start(
-        self, line: int, action: str, session_id: str, key: tuple[Any, str], direction: str, event: dict[str, Any]
-    ) -> list[Finding] | None:
+    def _start(self, record: list[Any], key: tuple[Any, str], direction: str) -> list[Finding] | None:
+        line, action, session_id = record[0], record[1], record[3]
         self.sessions_seen += 1
         findings: list[Finding] | None = None
         if not self.partial:
@@ -151,8 +167,8 @@ class SessionTracker:
         session: _Session = {"dir": direction, "first": line}
         if action in _ONCE:
             session[action] = line
-        for name in self._identity_fields[action]:
-            value = event.get(name)
+        for index, name in self._identity_fields[action]:
+            value = record[index]
             if value is not None:
                 session[name] = value
                 session["@" + name] = line

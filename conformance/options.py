@@ -24,6 +24,8 @@ class Options:
         ignore: rule ids or prefixes to skip.
         allow_empty: a capture with no telephony event passes.
         max_line_bytes: longer lines are skipped with ``C107``.
+        jobs: processes for one large capture file: 1 checks in this process, N > 1 uses
+            N workers, 0 (the default) one per core for plain files of 16 MiB or more.
     """
 
     strict: bool = False
@@ -32,6 +34,7 @@ class Options:
     ignore: tuple[str, ...] = ()
     allow_empty: bool = False
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    jobs: int = 0
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
@@ -56,16 +59,27 @@ def add_check_options(add: Any, prefix: str) -> None:
         add(f"--{prefix}{name}", action="store_true", default=False, help=help_)
     add(f"--{prefix}select", metavar="IDS", default="", help="only these rules: comma-separated ids/prefixes (S2,L301)")
     add(f"--{prefix}ignore", metavar="IDS", default="", help="skip these rules: comma-separated ids or prefixes")
+    add(
+        f"--{prefix}jobs",
+        metavar="N",
+        type=int,
+        default=0,
+        help="processes per large capture file: 1 = one process; default 0 = one per core, for files of 16 MiB or more",
+    )
 
 
-def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool) -> Options:
-    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing."""
+def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool, jobs: int = 0) -> Options:
+    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing
+    or a negative job count."""
+    if jobs < 0:
+        raise ValueError(f"jobs must be 0 (one per core) or a positive number, not {jobs}")
     options = Options(
         strict=strict,
         partial=partial,
         select=tuple(s.strip() for s in select.split(",") if s.strip()),
         ignore=tuple(s.strip() for s in ignore.split(",") if s.strip()),
         allow_empty=allow_empty,
+        jobs=jobs,
     )
     options.enabled_rules()
     return options

@@ -13,6 +13,7 @@ folder, with or without a conftest.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption("telephony_select"),
             config.getoption("telephony_ignore"),
             config.getoption("telephony_allow_empty"),
+            _jobs(config),
         )
         captures = [f for p in given for f in capture_files(p)]
     except (ValueError, CaptureUnreadable) as exc:
@@ -104,6 +106,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = _PluginState(
         options, captures, from_command_line, max(1, config.getoption("telephony_max_findings"))
     )
+
+
+def _jobs(config: pytest.Config) -> int:
+    jobs: int = config.getoption("telephony_jobs")
+    if jobs == 0 and os.environ.get("PYTEST_XDIST_WORKER"):
+        return 1  # pytest-xdist already gives each core a worker: do not start more processes
+    return jobs
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

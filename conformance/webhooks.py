@@ -47,7 +47,7 @@ import orjson
 
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_name_finding
 from .findings import Finding
-from .lifecycle import SessionTracker
+from .lifecycle import SessionTracker, session_record
 from .options import Options
 from .schemas import ACTIONS, EventSchema, build_event_schemas, exact_validator, load_schemas
 
@@ -154,8 +154,8 @@ class WebhookStream:
         self.other = 0
         self.unknown = 0
         self.retries = 0
-        # (event time, arrival, line, webhook type, normalised event): a heap ordered by time, then arrival.
-        self._buffer: list[tuple[int, int, int, str, dict[str, Any]]] = []
+        # (event time, arrival, line, webhook type, session record): a heap ordered by time, then arrival.
+        self._buffer: list[tuple[int, int, int, str, list[Any]]] = []
         self._arrivals = 0
         self._clock: int | None = None  # the latest payload.timestamp seen
         self._seen: OrderedDict[str, bytes] = OrderedDict()  # delivery id -> digest of its content, for retries
@@ -210,17 +210,17 @@ class WebhookStream:
             when = self._clock if self._clock is not None else 0
         if self._clock is None or when > self._clock:
             self._clock = when
-        view = normalise(event)
-        if type(view["sessionId"]) is str:  # the tracker ignores session-less events: no need to hold them
-            heapq.heappush(self._buffer, (when, self._arrivals, line, webhook_type, view))
+        record = session_record(line, ACTION_OF[webhook_type], normalise(event))
+        if record is not None:  # the tracker ignores session-less events: no need to hold them
+            heapq.heappush(self._buffer, (when, self._arrivals, line, webhook_type, record))
             self._arrivals += 1
         horizon = self._clock - self.window
         while self._buffer and (self._buffer[0][0] <= horizon or len(self._buffer) > self.max_buffered):
             yield from self._release()
 
     def _release(self) -> Iterator[Finding]:
-        _, _, line, webhook_type, view = heapq.heappop(self._buffer)
-        found = self.tracker.feed(line, ACTION_OF[webhook_type], view)
+        _, _, _, webhook_type, record = heapq.heappop(self._buffer)
+        found = self.tracker.feed(record)
         if found:
             for finding in found:
                 yield _as_webhook(finding, webhook_type)

@@ -1,0 +1,143 @@
+"""Checking each line of a capture on its own: its syntax, its ``action`` and its schema.
+
+The second stage of the pipeline (capture → **lines** → lifecycle → report). Nothing here
+looks at any other line, so this stage can run on pieces of one capture in several
+processes at once (:mod:`.parallel`). What the lifecycle stage needs from a line is handed
+on as a small *record*, a flat list of JSON values that a worker can send back cheaply:
+
+* ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]`` for
+  a client event of a session (:func:`~conformance.lifecycle.session_record`);
+* ``[line, delivery]`` for a webhook delivery, which the webhook stage checks whole,
+  because it orders deliveries by their timestamps (:mod:`.webhooks`).
+
+The hot loop is written out once, here, because a capture can hold millions of events:
+the common valid event costs one orjson parse, one jsonschema-rs ``is_valid`` call and a
+few dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from . import rules
+from .capture import LineCounts, read_capture
+from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
+from .findings import Finding, describe_type
+from .lifecycle import session_record
+from .options import Options
+from .schemas import event_schemas
+
+#: A record for the lifecycle stage (see the module docstring).
+Record = list[Any]
+
+
+@dataclass
+class LineTally:
+    """How the lines of a capture (or of a piece of one) were accounted for.
+
+    ``lines == blank + rejected + other + unknown + sum(by_action.values())`` for client
+    events; webhook deliveries are counted by the webhook stage, which sees them whole.
+    """
+
+    lines: int = 0
+    blank: int = 0
+    rejected: int = 0  # unparseable lines and objects that cannot be identified; each has a finding
+    other: int = 0  # non-telephony events (participant-joined, …): counted, never flagged
+    unknown: int = 0  # dialin*/dialout* actions that are not one of the ten (S204)
+    by_action: dict[str, int] = field(default_factory=dict)
+
+    def add(self, more: LineTally) -> None:
+        """Add the tally of a later piece of the same capture."""
+        self.lines += more.lines
+        self.blank += more.blank
+        self.rejected += more.rejected
+        self.other += more.other
+        self.unknown += more.unknown
+        for action, n in more.by_action.items():
+            self.by_action[action] = self.by_action.get(action, 0) + n
+
+
+def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterator[Finding | Record]:
+    """Yield, in line order, each line's findings and then its record (if it has one).
+
+    ``tally`` is filled in as lines are read, and is complete when the iterator is.
+    """
+    schemas = event_schemas()
+    strict = options.strict
+    counts = LineCounts()
+    by_action = tally.by_action
+    no_action = other = unknown = 0
+    tuple_ = tuple
+    record_of = session_record
+    try:
+        for item in read_capture(stream, counts, options.max_line_bytes):
+            if type(item) is not tuple_:
+                yield item  # type: ignore[misc]
+                continue
+            line, event = item
+            action = event.get("action")
+            if type(action) is not str:
+                # A Daily webhook delivery names itself in `type`, not `action` (issue 5).
+                if "action" not in event and _is_webhook(event):
+                    yield [line, event]
+                    continue
+                no_action += 1
+                yield _missing_action(line, event)
+                continue
+            es = schemas.get(action)
+            if es is None:
+                if is_telephony_family(action):
+                    unknown += 1
+                    by_action[action] = by_action.get(action, 0) + 1
+                    sid = event.get("sessionId")
+                    yield unknown_action_finding(line, action, sid if isinstance(sid, str) else None)
+                else:
+                    other += 1  # a non-telephony event: counted, never flagged
+                continue
+            by_action[action] = by_action.get(action, 0) + 1
+            if not es.fast.is_valid(event):
+                yield from schema_findings(line, event, es)
+            if strict:
+                yield from undocumented_findings(line, event, es)
+            record = record_of(line, es.action, event)  # one string object per action: cheap to send and hash
+            if record is not None:
+                yield record
+    finally:
+        tally.lines += counts.lines
+        tally.blank += counts.blank
+        tally.rejected += counts.rejected + no_action
+        tally.other += other
+        tally.unknown += unknown
+
+
+def _is_webhook(event: dict[str, Any]) -> bool:
+    """A webhook delivery by its shape: a ``type`` of the form ``family.event`` or a ``payload``.
+
+    A bare string ``type`` is not enough: client events carry one too (``dialin-error``'s
+    ``"start-failed"``), so a client event that lost its ``action`` must stay C109.
+    """
+    kind = event.get("type")
+    return type(kind) is str and ("." in kind or "payload" in event)
+
+
+def _missing_action(line: int, event: dict[str, Any]) -> Finding:
+    action = event.get("action")
+    if "action" not in event and "type" not in event:
+        what = "has no 'action' (a client event's name) and no 'type' (a webhook delivery's)"
+    elif "action" not in event and isinstance(event["type"], str):
+        what = f"has no 'action', and its 'type' {event['type']!r} is not a webhook type (family.event)"
+    elif "action" not in event:
+        what = f"has no 'action' and a 'type' that is {describe_type(event['type'])}, not a string"
+    elif action is None:
+        what = "has 'action': null"
+    else:
+        what = f"has an 'action' that is {describe_type(action)}, not a string"
+    return Finding(
+        line=line,
+        rule=rules.MISSING_ACTION.id,
+        severity=rules.MISSING_ACTION.severity,
+        message=f"object {what}, so it cannot be identified as an event",
+        pointer="/action" if "action" in event else "",
+    )

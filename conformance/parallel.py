@@ -1,0 +1,224 @@
+"""Checking one large capture file on several cores.
+
+The line stage (:mod:`.lines`) looks at each line alone, so worker processes run it on
+byte ranges of the file, each reading its own range. The lifecycle stage must see every
+event in capture order, so it stays in the calling process and reads the small records
+the workers send back, in order. The result is the same as checking the file in one
+process, finding for finding (a property test holds the two to that).
+
+Only a plain (uncompressed) regular file can be split: gzip and standard input cannot be
+read from the middle, so they are checked in one process.
+
+Why processes and not threads: parsing and schema checks hold the GIL. Why records and not
+events: a record is a flat list of a few strings, far cheaper to send than a whole event.
+They travel as ``marshal`` data: the fastest of marshal, pickle and orjson to write and to
+read here, and safe between processes of one interpreter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import marshal
+import os
+import stat
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
+
+from .capture import DRAIN_CHUNK, GZIP_MAGIC
+from .findings import Finding
+from .lines import LineTally, Record, check_lines
+from .options import Options
+
+#: Below this size a capture is checked in one process: starting workers would cost more.
+MIN_PARALLEL_BYTES = 16 * 1024 * 1024
+#: The byte range one worker checks at a time: large enough that the per-range overhead
+#: (open, seek, one result message) is noise, small enough that results stream steadily.
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        return os.cpu_count() or 1
+
+
+def plan_workers(path: str, jobs: int) -> int:
+    """How many worker processes to check ``path`` with; 0 means "in this process".
+
+    ``jobs`` is the user's choice: 1 for one process, N > 1 for N workers, and 0 for the
+    default: one worker per available core, for a plain file of at least
+    :data:`MIN_PARALLEL_BYTES`.
+    """
+    if jobs == 1 or path == "-":
+        return 0
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return 0  # a pipe or a device cannot be read from the middle
+        with open(path, "rb") as f:
+            if f.read(2) == GZIP_MAGIC:
+                return 0  # gzip cannot be read from the middle
+    except OSError:
+        return 0  # the one-process path reports why the file cannot be read
+    if jobs == 0:
+        cores = available_cores()
+        return cores if cores > 1 and info.st_size >= MIN_PARALLEL_BYTES else 0
+    return jobs
+
+
+@dataclasses.dataclass
+class ChunkResult:
+    """What a worker sends back for one byte range: records and findings in line order,
+    with line numbers counted from the range's first line (the caller knows the offset)."""
+
+    tally: LineTally
+    records: bytes  # the records, marshalled
+    findings: list[Finding]
+    end: int  # the byte offset where the range ended, for progress
+
+
+def check_chunk(path: str, start: int, end: int, options: Options) -> ChunkResult:
+    """Run the line stage on the lines that *begin* in ``[start, end)`` of ``path``.
+
+    A line that begins before ``end`` is read to its end, even past ``end``; the next range
+    then skips it. Each range finds its first line itself, so ranges never overlap and no
+    line is lost, whatever the line lengths.
+    """
+    tally = LineTally()
+    records: list[Record] = []
+    findings: list[Finding] = []
+    with open(path, "rb", buffering=0) as raw:
+        buffered = io.BufferedReader(raw, buffer_size=DRAIN_CHUNK)
+        first = _line_start(buffered, start)
+        last = _line_start(buffered, end)
+        raw.seek(first)
+        stream = io.BufferedReader(_Range(raw, last - first), buffer_size=DRAIN_CHUNK)
+        add_record, add_finding, list_ = records.append, findings.append, list
+        for item in check_lines(stream, tally, options):
+            if type(item) is list_:
+                add_record(item)
+            else:
+                add_finding(item)  # type: ignore[arg-type]
+    return ChunkResult(tally, marshal.dumps(records), findings, last)
+
+
+def check_lines_parallel(
+    path: str,
+    tally: LineTally,
+    options: Options,
+    workers: int,
+    progress: Callable[[int], Any] | None = None,
+    executor: Executor | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[Finding | Record]:
+    """:func:`~conformance.lines.check_lines` for a whole file, with ``workers`` processes.
+
+    Yields exactly what the one-process line stage yields, in the same order, with line
+    numbers counted from the top of the file. ``executor`` lets a caller (the tests) reuse
+    one pool; ``progress`` is called with the byte offset reached after each range.
+    """
+    size = os.path.getsize(path)
+    pool = executor or ProcessPoolExecutor(workers, mp_context=_context())
+    starts = iter(range(0, size, chunk_bytes))
+    pending: deque[Future[ChunkResult]] = deque()
+    # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
+    ahead = 2 * workers
+
+    def submit() -> None:
+        start = next(starts, None)
+        if start is not None:
+            pending.append(pool.submit(check_chunk, path, start, min(start + chunk_bytes, size), options))
+
+    try:
+        for _ in range(ahead):
+            submit()
+        offset = 0
+        while pending:
+            result = pending.popleft().result()
+            submit()
+            records: list[Record] = marshal.loads(result.records)
+            findings = result.findings
+            if findings:
+                yield from _merge(records, findings, offset)
+            else:  # the common case, kept tight: this loop runs in the one busy process
+                for record in records:
+                    record[0] += offset
+                yield from records
+            offset += result.tally.lines
+            tally.add(result.tally)
+            if progress is not None:
+                progress(result.end)
+    finally:
+        for future in pending:
+            future.cancel()
+        if executor is None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _merge(records: list[Record], findings: list[Finding], offset: int) -> Iterator[Finding | Record]:
+    """A range's findings and records merged by line (a line's findings before its record),
+    with line numbers moved down by ``offset``."""
+    replace = dataclasses.replace
+    count = len(findings)
+    index = 0
+    next_line = findings[0].line
+    for record in records:
+        line = record[0]
+        while next_line <= line:
+            yield replace(findings[index], line=next_line + offset)
+            index += 1
+            next_line = findings[index].line if index < count else sys.maxsize
+        record[0] = line + offset
+        yield record
+    for finding in findings[index:]:
+        yield replace(finding, line=finding.line + offset)
+
+
+class _Range(io.RawIOBase):
+    """The next ``length`` bytes of an open file, as a stream of their own."""
+
+    def __init__(self, raw: io.FileIO, length: int) -> None:
+        self._raw = raw
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)
+        n = self._raw.readinto(view[: min(len(view), self._left)]) or 0
+        self._left -= n
+        return n
+
+
+def _line_start(f: Any, position: int) -> int:
+    """The offset of the first line that begins at or after ``position``."""
+    if position <= 0:
+        return 0
+    f.seek(position - 1)
+    if f.read(1) == b"\n":
+        return position
+    while True:  # skip the rest of the line in bounded pieces (it may be very long)
+        piece = f.readline(DRAIN_CHUNK)
+        if not piece or piece.endswith(b"\n"):
+            return int(f.tell())
+
+
+def _context() -> Any:
+    """``fork`` where it is safe (Linux, no other thread): the workers inherit the compiled
+    schemas and start in milliseconds. Otherwise the platform's default (``spawn`` or
+    ``forkserver``): each worker imports the package and compiles the schemas itself."""
+    import multiprocessing
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
