@@ -16,6 +16,7 @@ from . import __version__
 from .capture import CaptureUnreadable, capture_files
 from .checker import CaptureSummary, check_file
 from .options import Options, add_check_options, options_from
+from .parallel import settle
 from .report import GithubReporter, JsonReporter, Reporter, TextReporter, Totals
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
@@ -130,6 +131,7 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
         reporter = GithubReporter(out, options)
     else:
         reporter = TextReporter(out, options)
+    settle()  # this process is ours: keep the garbage collector off the long-lived objects
     totals = Totals()
     unreadable = False
     show_progress = progress and sys.stderr.isatty()

@@ -35,12 +35,21 @@ _IDENTITY_INDEX = {name: 4 + i for i, name in enumerate(IDENTITY_FIELDS)}
 
 
 @functools.cache
-def _identity_by_action() -> dict[str, tuple[tuple[int, str], ...]]:
-    """``(record index, field)`` of the identity fields an action's schema declares: only
-    those can be on it, and checking just those saves work on every event (dial-in events
-    have no destination, say). Built on first use, not at import: it needs the compiled schemas."""
+def _plans() -> dict[str, tuple[str, bool, bool, tuple[tuple[int, str, str], ...]]]:
+    """Per action, everything :meth:`SessionTracker.feed` asks about it, in one look-up:
+    ``(direction, one-time step?, ends the session?, identity fields)``.
+
+    The identity fields are ``(record index, field, "@" + field)`` for those the action's
+    schema declares: only those can be on it (dial-in events have no destination, say).
+    Built on first use, not at import: it needs the compiled schemas.
+    """
     return {
-        action: tuple((_IDENTITY_INDEX[name], name) for name in IDENTITY_FIELDS if name in es.documented)
+        action: (
+            _DIRECTION[action],
+            action in _ONCE,
+            action in _TERMINAL,
+            tuple((_IDENTITY_INDEX[name], name, "@" + name) for name in IDENTITY_FIELDS if name in es.documented),
+        )
         for action, es in event_schemas().items()
     }
 
@@ -92,50 +101,35 @@ class SessionTracker:
         self.open: dict[tuple[Any, str], _Session] = {}
         self.ended: OrderedDict[tuple[Any, str], _Ended] = OrderedDict()
         self.sessions_seen = 0
-        self._identity_fields = _identity_by_action()
+        self._plans = _plans()
 
     def feed(self, record: list[Any]) -> list[Finding] | None:
         """Check one event, as its :func:`session_record`; ``None`` when there is nothing to say."""
-        line, action, session_id = record[0], record[1], record[3]
-        key = (record[2], session_id)
-        direction = _DIRECTION[action]
+        # The hot path of every check: one look-up for the session, one for the action's plan.
+        key = (record[2], record[3])
         session = self.open.get(key)
         if session is None:
-            ended = self.ended.get(key)
-            if ended is not None:
-                return self._after_end(line, action, session_id, direction, ended)
-            return self._start(record, key, direction)
+            return self._first_or_after_end(record, key)
+        action = record[1]
+        direction, once, terminal, identity = self._plans[action]
         if session["dir"] != direction:
-            return [self._mixed(line, action, session_id, session["dir"], session["first"])]
+            return [self._mixed(record[0], action, record[3], session["dir"], session["first"])]
         findings: list[Finding] | None = None
-        if action in _ONCE:
-            if action in session:
-                findings = [
-                    _finding(
-                        rules.REPEATED_TRANSITION,
-                        line,
-                        action,
-                        session_id,
-                        f"second {action} for session {session_id} (the first was at line {session[action]})",
-                    )
-                ]
-            else:
-                # Under partial, a session first seen after its dialout-connected is not flagged.
-                if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
-                    findings = [self._answered_without_connected(line, session_id)]
-                session[action] = line
-        for index, name in self._identity_fields[action]:
+        if once:
+            findings = self._step(session, record[0], action, record[3])
+        for index, name, at in identity:
             value = record[index]
             if value is not None:
                 before = session.get(name)
                 if before is None:
                     session[name] = value
-                    session["@" + name] = line
+                    session[at] = record[0]
                 elif before != value:
-                    findings = (findings or []) + [self._changed(session, line, action, session_id, name, value)]
-        if action in _TERMINAL:
+                    changed = self._changed(session, record[0], action, record[3], name, value)
+                    findings = [*findings, changed] if findings else [changed]
+        if terminal:
             del self.open[key]
-            self._remember_end(key, [direction, action, line, False])
+            self._remember_end(key, [direction, action, record[0], False])
         return findings
 
     def open_sessions(self) -> int:
@@ -143,8 +137,31 @@ class SessionTracker:
         return len(self.open)
 
     # --- the cases ----------------------------------------------------------------------
-    def _start(self, record: list[Any], key: tuple[Any, str], direction: str) -> list[Finding] | None:
+    def _step(self, session: _Session, line: int, action: str, session_id: str) -> list[Finding] | None:
+        """A one-time step (connected, answered) of an open session."""
+        if action in session:
+            return [
+                _finding(
+                    rules.REPEATED_TRANSITION,
+                    line,
+                    action,
+                    session_id,
+                    f"second {action} for session {session_id} (the first was at line {session[action]})",
+                )
+            ]
+        session[action] = line
+        # Under partial, a session first seen after its dialout-connected is not flagged.
+        if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
+            return [self._answered_without_connected(line, session_id)]
+        return None
+
+    def _first_or_after_end(self, record: list[Any], key: tuple[Any, str]) -> list[Finding] | None:
+        """An event of a session that is not open: a new session, or one that already ended."""
         line, action, session_id = record[0], record[1], record[3]
+        direction, once, terminal, identity = self._plans[action]
+        ended = self.ended.get(key)
+        if ended is not None:
+            return self._after_end(line, action, session_id, direction, ended)
         self.sessions_seen += 1
         findings: list[Finding] | None = None
         if not self.partial:
@@ -161,17 +178,17 @@ class SessionTracker:
                 ]
             elif action == "dialout-answered":
                 findings = [self._answered_without_connected(line, session_id)]
-        if action in _TERMINAL:
+        if terminal:
             self._remember_end(key, [direction, action, line, False])
             return findings
         session: _Session = {"dir": direction, "first": line}
-        if action in _ONCE:
+        if once:
             session[action] = line
-        for index, name in self._identity_fields[action]:
+        for index, name, at in identity:
             value = record[index]
             if value is not None:
                 session[name] = value
-                session["@" + name] = line
+                session[at] = line
         self.open[key] = session
         return findings
 

@@ -18,6 +18,7 @@ read here, and safe between processes of one interpreter.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import marshal
 import os
@@ -33,6 +34,7 @@ from .capture import DRAIN_CHUNK, GZIP_MAGIC
 from .findings import Finding
 from .lines import LineTally, Record, check_lines
 from .options import Options
+from .schemas import event_schemas
 
 #: Below this size a capture is checked in one process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
@@ -125,7 +127,7 @@ def check_lines_parallel(
     one pool; ``progress`` is called with the byte offset reached after each range.
     """
     size = os.path.getsize(path)
-    pool = executor or ProcessPoolExecutor(workers, mp_context=_context())
+    pool = executor or ProcessPoolExecutor(workers, mp_context=_context(), initializer=settle)
     starts = iter(range(0, size, chunk_bytes))
     pending: deque[Future[ChunkResult]] = deque()
     # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
@@ -211,6 +213,18 @@ def _line_start(f: Any, position: int) -> int:
         piece = f.readline(DRAIN_CHUNK)
         if not piece or piece.endswith(b"\n"):
             return int(f.tell())
+
+
+def settle() -> None:
+    """Prepare a process that will check captures: compile the schemas, then move everything
+    alive so far (modules, compiled schemas) out of the garbage collector's sight.
+
+    A check allocates millions of short-lived containers; each collection would otherwise
+    walk the long-lived objects again, about a tenth of the calling process's time.
+    Only for processes this package owns: the CLI and the workers.
+    """
+    event_schemas()
+    gc.freeze()
 
 
 def _context() -> Any:
