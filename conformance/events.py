@@ -7,6 +7,7 @@ message that names the field, what was expected and what was found.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections.abc import Iterator
@@ -73,9 +74,12 @@ def _closest(name: str, known: tuple[str, ...]) -> list[str]:
 
 def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[Finding]:
     """One finding per schema violation of ``event``, most relevant first."""
-    errors = sorted(es.exact.iter_errors(event), key=_relevance)
     session_id = event.get("sessionId")
     sid = session_id if isinstance(session_id, str) else None
+    try:
+        errors = sorted(es.exact.iter_errors(event), key=_relevance)
+    except RecursionError:
+        return _deep_findings(line, event, es, sid)
     out = []
     for error in errors:
         rule, pointer, message = _explain(error, es)
@@ -91,6 +95,47 @@ def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[F
             )
         )
     return out
+
+
+#: Deeper than any of our schemas looks, shallow enough for jsonschema's recursion.
+_EXPLAIN_DEPTH = 32
+
+
+def _deep_findings(line: int, event: dict[str, Any], es: EventSchema, sid: str | None) -> list[Finding]:
+    """Findings for an event with a value nested about a thousand levels deep, which makes
+    jsonschema (and ``repr``) exhaust Python's recursion limit.
+
+    Our schemas look a few levels deep at most, so the event is explained with its values cut
+    off at :data:`_EXPLAIN_DEPTH` levels (a cut container becomes an empty one of its type):
+    every violation the schema can see is still there.
+    """
+    cut = _shallow(event, _EXPLAIN_DEPTH)
+    try:
+        out = schema_findings(line, cut, es)
+    except RecursionError:  # pragma: no cover - the cut event is at most _EXPLAIN_DEPTH deep
+        out = []
+    if out:
+        return [dataclasses.replace(f, session_id=sid) for f in out]
+    return [
+        Finding(
+            line=line,
+            rule=rules.INVALID_VALUE.id,
+            severity=rules.INVALID_VALUE.severity,
+            message=f"{es.action} does not match its schema, deeper than {_EXPLAIN_DEPTH} levels of nesting",
+            pointer="",
+            action=es.action,
+            session_id=sid,
+        )
+    ]
+
+
+def _shallow(value: Any, depth: int) -> Any:
+    """A copy of ``value`` whose containers below ``depth`` levels are empty."""
+    if type(value) is dict:
+        return {k: _shallow(v, depth - 1) for k, v in value.items()} if depth > 0 else {}
+    if type(value) is list:
+        return [_shallow(v, depth - 1) for v in value] if depth > 0 else []
+    return value
 
 
 def undocumented_findings(line: int, event: dict[str, Any], es: EventSchema) -> Iterator[Finding]:

@@ -6,6 +6,7 @@ knows about terminals, pytest or argparse.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -75,9 +76,21 @@ def show_value(value: Any, limit: int = 60) -> str:
 
     try:
         text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):  # pragma: no cover - values come from JSON
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):  # a value nested ~1000 deep: bounded instead
+        text = bounded_repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 60
+_REPR.maxother = 60
+
+
+def bounded_repr(value: Any) -> str:
+    """``repr`` cut short in depth and length: safe for a value nested a thousand levels deep,
+    where ``repr`` and ``json.dumps`` raise RecursionError."""
+    return _REPR.repr(value)
 
 
 def describe_type(value: Any) -> str:

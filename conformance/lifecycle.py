@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Any
 
 from . import rules
-from .findings import Finding
+from .findings import Finding, bounded_repr
 from .schemas import event_schemas
 
 #: Fields that identify a call and must not change within a session (L305).
@@ -60,7 +60,9 @@ def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] |
     ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]``: a
     flat list of JSON values, so that a worker process can send it back cheaply (see
     :mod:`.parallel`). A ``callClientId`` of a wrong type (S202) still keys a session, as its
-    ``repr``, so that an array cannot break the key.
+    bounded ``repr``, so that an array cannot break the key. An identity field that is an
+    array or an object (S202 too) is kept as its bounded ``repr``: comparing or printing a
+    value nested a thousand levels deep would exhaust Python's recursion limit.
     """
     session_id = event.get("sessionId")
     if type(session_id) is not str:
@@ -68,8 +70,16 @@ def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] |
     get = event.get
     client = get("callClientId")
     if type(client) is not str and client is not None:
-        client = repr(client)
-    return [line, action, client, session_id, get("sipCallId"), get("destination"), get("origin"), get("provider")]
+        client = bounded_repr(client)
+    record = [line, action, client, session_id, get("sipCallId"), get("destination"), get("origin"), get("provider")]
+    for index in _IDENTITY_SLOTS:
+        if type(record[index]) in _CONTAINERS:
+            record[index] = bounded_repr(record[index])
+    return record
+
+
+_IDENTITY_SLOTS = range(4, 4 + len(IDENTITY_FIELDS))
+_CONTAINERS = (list, dict)
 
 
 _DIRECTION = {

@@ -228,11 +228,14 @@ def settle() -> None:
 
 
 def _context() -> Any:
-    """``fork`` where it is safe (Linux, no other thread): the workers inherit the compiled
-    schemas and start in milliseconds. Otherwise the platform's default (``spawn`` or
-    ``forkserver``): each worker imports the package and compiles the schemas itself."""
+    """``fork`` where it is safe (Linux, no other thread running): the workers inherit the
+    compiled schemas and start in milliseconds. Otherwise ``forkserver`` on Linux and the
+    platform's default elsewhere (``spawn``): each worker imports the package and compiles
+    the schemas itself. Forking a process that runs other threads (pytest-xdist's workers do)
+    can deadlock the child, and Python 3.12+ warns about it; Linux's default before 3.14 is
+    fork, so it must be avoided by name."""
     import multiprocessing
 
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+    return multiprocessing.get_context("spawn")
