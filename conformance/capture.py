@@ -32,8 +32,8 @@ DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 #: Over-long lines are skipped in pieces of this size, never held whole.
 DRAIN_CHUNK = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+_UNPARSED = object()
 GZIP_MAGIC = b"\x1f\x8b"
-_dumps = orjson.dumps
 _CHAR_AT = re.compile(r"line \d+ column (\d+) \(char (\d+)\)")
 _NON_FINITE = re.compile(r"-?[0-9A-Za-z.+-]+")
 
@@ -126,6 +126,7 @@ def read_capture(
     """
     readline = stream.readline
     loads = orjson.loads
+    dumps = orjson.dumps
     dict_ = dict
     # Local counters (attribute updates cost more per line); written back in `finally`,
     # so the counts are right even when the consumer stops reading early.
@@ -160,22 +161,28 @@ def read_capture(
                     "the lines before it were checked",
                 )
                 return
-            if raw.startswith(_BOM):
-                yield _finding(
-                    rules.BYTE_ORDER_MARK,
-                    line_no,
-                    "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored",
-                )
-                raw = raw[3:]
             try:
                 obj = loads(raw)
             except orjson.JSONDecodeError as exc:
-                if not raw.strip():
-                    blank += 1
+                obj, reason = _UNPARSED, str(exc)
+                if raw.startswith(_BOM):  # orjson rejects a BOM: say so, then read the line without it
+                    yield _finding(
+                        rules.BYTE_ORDER_MARK,
+                        line_no,
+                        "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored",
+                    )
+                    raw = raw[3:]
+                    try:
+                        obj = loads(raw)
+                    except orjson.JSONDecodeError as again:
+                        reason = str(again)
+                if obj is _UNPARSED:
+                    if not raw.strip():
+                        blank += 1
+                    else:
+                        rejected += 1
+                        yield _parse_failure(raw, line_no, reason)
                     continue
-                rejected += 1
-                yield _parse_failure(raw, line_no, str(exc))
-                continue
             if type(obj) is not dict_:
                 rejected += 1
                 yield _finding(
@@ -185,7 +192,18 @@ def read_capture(
                 )
                 continue
             objects += 1
-            if not _surely_unique_keys(raw, obj):
+            # Duplicate keys (orjson keeps the last silently). The cheapest proof that there
+            # are none: the line is exactly what orjson writes for the parsed object, as it is
+            # for compact writers such as JSON.stringify; a serialised dict never repeats a key.
+            try:
+                written = dumps(obj)
+            except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
+                written = b""
+            rest = len(raw) - len(written)  # the line ending, if the rest is the same bytes
+            same = raw.startswith(written) and (
+                rest == 0 or (rest == 1 and raw[-1] == 10) or (rest == 2 and raw.endswith(b"\r\n"))
+            )
+            if not ((written and same) or _surely_unique_keys(raw, obj)):
                 dup = _duplicate_key(raw)
                 if dup is not None:
                     yield _finding(
@@ -204,24 +222,14 @@ def read_capture(
 
 
 def _surely_unique_keys(raw: bytes, obj: dict[str, Any]) -> bool:
-    """A fast proof that no object in the line repeats a key; False means "check exactly".
+    """A proof that no object in a line that orjson would write differently (white space,
+    escapes) repeats a key; False means "check exactly".
 
-    orjson keeps the last of two equal keys silently. The cheapest proof: the line is exactly
-    what orjson writes for the parsed object (compact writers such as JSON.stringify produce
-    that), and a serialised dict never repeats a key. Otherwise, without backslashes every '"' delimits
-    a string, so each '":' ends a key; with no white space before any colon, the number of
-    '":' is the number of keys written. If that equals the number of keys parsed (the top
-    object plus objects directly inside it, which must then be every '{' in the line),
-    nothing was lost to a duplicate.
+    Without backslashes every '"' delimits a string, so each '":' ends a key; with no white
+    space before any colon, the number of '":' is the number of keys written. If that equals
+    the number of keys parsed (the top object plus objects directly inside it, which must
+    then be every '{' in the line), nothing was lost to a duplicate.
     """
-    try:
-        written = _dumps(obj)
-    except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
-        return False
-    # Same bytes up to the line ending (compared in place, without slicing a copy).
-    rest = len(raw) - len(written)
-    if 0 <= rest <= 2 and raw.startswith(written) and raw[len(written):] in (b"", b"\n", b"\r\n"):
-        return True
     if b"\\" in raw or b" :" in raw or b"\t:" in raw or b"\r:" in raw or b"\n:" in raw:
         return False
     keys = len(obj)

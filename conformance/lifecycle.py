@@ -30,26 +30,50 @@ _STOPPED = {"dialin-stopped", "dialout-stopped"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
 
 
-#: Where :func:`session_record` puts each identity field.
+#: Where a record holds each identity field.
 _IDENTITY_INDEX = {name: 4 + i for i, name in enumerate(IDENTITY_FIELDS)}
+
+_DIRECTION = {
+    action: "dial-in" if action.startswith("dialin") else "dial-out"
+    for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
+}
+
+#: What a session's first event in a capture says when it is not its start (L301, L302).
+_NOT_A_START = {"dialin-stopped": rules.STOPPED_WITHOUT_START, "dialout-stopped": rules.STOPPED_WITHOUT_START}
+_NOT_A_START["dialout-answered"] = rules.ANSWERED_WITHOUT_CONNECTED
 
 
 @functools.cache
-def _plans() -> dict[str, tuple[str, bool, bool, tuple[tuple[int, str, str], ...]]]:
+def _plans() -> dict[str, tuple[str, bool, bool, tuple[int, ...], rules.Rule | None]]:
     """Per action, everything :meth:`SessionTracker.feed` asks about it, in one look-up:
-    ``(direction, one-time step?, ends the session?, identity fields)``.
+    ``(direction, one-time step?, ends the session?, identity slots, rule if it opens a
+    session)``.
 
-    The identity fields are ``(record index, field, "@" + field)`` for those the action's
-    schema declares: only those can be on it (dial-in events have no destination, say).
-    Built on first use, not at import: it needs the compiled schemas.
+    The identity slots are the record indexes of the identity fields the action's schema
+    declares: only those can be on it (dial-in events have no destination, say). Built on
+    first use, not at import: it needs the compiled schemas.
     """
     return {
         action: (
             _DIRECTION[action],
             action in _ONCE,
             action in _TERMINAL,
-            tuple((_IDENTITY_INDEX[name], name, "@" + name) for name in IDENTITY_FIELDS if name in es.documented),
+            tuple(_IDENTITY_INDEX[name] for name in IDENTITY_FIELDS if name in es.documented),
+            _NOT_A_START.get(action),
         )
+        for action, es in event_schemas().items()
+    }
+
+
+@functools.cache
+def record_keys() -> dict[str, tuple[Any, ...]]:
+    """Per action, the keys that fill a record's identity slots: the identity fields the
+    action's schema declares, and ``0`` for the others. ``0`` is never a JSON object's key,
+    so that slot reads ``None``: the tracker looks only at declared fields, and an unknown
+    extra field of any shape (an array nested a thousand deep, say) never reaches a record.
+    """
+    return {
+        action: tuple(name if name in es.documented else 0 for name in IDENTITY_FIELDS)
         for action, es in event_schemas().items()
     }
 
@@ -57,12 +81,15 @@ def _plans() -> dict[str, tuple[str, bool, bool, tuple[tuple[int, str, str], ...
 def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] | None:
     """What :meth:`SessionTracker.feed` needs of one event, or ``None`` for an event of no session.
 
-    ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]``: a
-    flat list of JSON values, so that a worker process can send it back cheaply (see
-    :mod:`.parallel`). A ``callClientId`` of a wrong type (S202) still keys a session, as its
-    bounded ``repr``, so that an array cannot break the key. An identity field that is an
-    array or an object (S202 too) is kept as its bounded ``repr``: comparing or printing a
-    value nested a thousand levels deep would exhaust Python's recursion limit.
+    ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]``
+    (the identity fields the action's schema declares; ``None`` for the others): a flat
+    list of JSON values, so that a worker process can send it back cheaply (see
+    :mod:`.parallel`). The line stage builds the records of valid events itself, the same
+    way but without the type checks. A ``callClientId`` of a wrong type (S202) still keys a
+    session, as its bounded ``repr``, so that an array cannot break the key. An identity
+    field that is an array or an object (S202 too) is kept as its bounded ``repr``:
+    comparing or printing a value nested a thousand levels deep would exhaust Python's
+    recursion limit.
     """
     session_id = event.get("sessionId")
     if type(session_id) is not str:
@@ -71,7 +98,7 @@ def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] |
     client = get("callClientId")
     if type(client) is not str and client is not None:
         client = bounded_repr(client)
-    record = [line, action, client, session_id, get("sipCallId"), get("destination"), get("origin"), get("provider")]
+    record = [line, action, client, session_id, *(get(key) for key in record_keys()[action])]
     for index in _IDENTITY_SLOTS:
         if type(record[index]) in _CONTAINERS:
             record[index] = bounded_repr(record[index])
@@ -82,16 +109,12 @@ _IDENTITY_SLOTS = range(4, 4 + len(IDENTITY_FIELDS))
 _CONTAINERS = (list, dict)
 
 
-_DIRECTION = {
-    action: "dial-in" if action.startswith("dialin") else "dial-out"
-    for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
-}
-
-
-# A session's state is one dict (the cheapest thing to allocate per call): "dir" and "first"
-# (its direction and first line), a one-time step's action -> its line, an identity field ->
-# its first value, and "@" + identity field -> that value's line.
-_Session = dict[str, Any]
+# A session's state is a list, the cheapest thing to allocate per call:
+# [direction, first line, known values, lines]. "Known values" is the session's first
+# record, whose identity slots (4-7) fill in as later events bring fields it lacked;
+# "lines" maps a one-time step's action to its line, and an identity slot filled after
+# the first event to the line that filled it.
+_Session = list[Any]
 # An ended session: [direction, ending action, its line, whether the other terminal kind came].
 _Ended = list[Any]
 
@@ -114,28 +137,30 @@ class SessionTracker:
         self._plans = _plans()
 
     def feed(self, record: list[Any]) -> list[Finding] | None:
-        """Check one event, as its :func:`session_record`; ``None`` when there is nothing to say."""
+        """Check one event, as its :func:`session_record` (which it may keep and change);
+        ``None`` when there is nothing to say."""
         # The hot path of every check: one look-up for the session, one for the action's plan.
         key = (record[2], record[3])
         session = self.open.get(key)
         if session is None:
             return self._first_or_after_end(record, key)
         action = record[1]
-        direction, once, terminal, identity = self._plans[action]
-        if session["dir"] != direction:
-            return [self._mixed(record[0], action, record[3], session["dir"], session["first"])]
+        direction, once, terminal, identity, _ = self._plans[action]
+        if session[0] != direction:
+            return [self._mixed(record[0], action, record[3], session[0], session[1])]
         findings: list[Finding] | None = None
         if once:
             findings = self._step(session, record[0], action, record[3])
-        for index, name, at in identity:
+        known = session[2]
+        for index in identity:
             value = record[index]
             if value is not None:
-                before = session.get(name)
+                before = known[index]
                 if before is None:
-                    session[name] = value
-                    session[at] = record[0]
+                    known[index] = value
+                    session[3][index] = record[0]
                 elif before != value:
-                    changed = self._changed(session, record[0], action, record[3], name, value)
+                    changed = self._changed(session, record[0], action, record[3], index, value)
                     findings = [*findings, changed] if findings else [changed]
         if terminal:
             del self.open[key]
@@ -149,58 +174,52 @@ class SessionTracker:
     # --- the cases ----------------------------------------------------------------------
     def _step(self, session: _Session, line: int, action: str, session_id: str) -> list[Finding] | None:
         """A one-time step (connected, answered) of an open session."""
-        if action in session:
+        lines = session[3]
+        if action in lines:
             return [
                 _finding(
                     rules.REPEATED_TRANSITION,
                     line,
                     action,
                     session_id,
-                    f"second {action} for session {session_id} (the first was at line {session[action]})",
+                    f"second {action} for session {session_id} (the first was at line {lines[action]})",
                 )
             ]
-        session[action] = line
+        lines[action] = line
         # Under partial, a session first seen after its dialout-connected is not flagged.
-        if action == "dialout-answered" and "dialout-connected" not in session and not self.partial:
+        if action == "dialout-answered" and "dialout-connected" not in lines and not self.partial:
             return [self._answered_without_connected(line, session_id)]
         return None
 
     def _first_or_after_end(self, record: list[Any], key: tuple[Any, str]) -> list[Finding] | None:
         """An event of a session that is not open: a new session, or one that already ended."""
-        line, action, session_id = record[0], record[1], record[3]
-        direction, once, terminal, identity = self._plans[action]
+        line, action = record[0], record[1]
+        direction, once, terminal, _, not_a_start = self._plans[action]
         ended = self.ended.get(key)
         if ended is not None:
-            return self._after_end(line, action, session_id, direction, ended)
+            return self._after_end(line, action, record[3], direction, ended)
         self.sessions_seen += 1
         findings: list[Finding] | None = None
-        if not self.partial:
-            if action in _STOPPED:
-                findings = [
-                    _finding(
-                        rules.STOPPED_WITHOUT_START,
-                        line,
-                        action,
-                        session_id,
-                        f"{action} for session {session_id}, which had no earlier event in this capture",
-                        hint="if the capture began in the middle of a call, check it with --partial",
-                    )
-                ]
-            elif action == "dialout-answered":
-                findings = [self._answered_without_connected(line, session_id)]
+        if not_a_start is not None and not self.partial:
+            findings = [self._not_a_start(not_a_start, line, action, record[3])]
         if terminal:
             self._remember_end(key, [direction, action, line, False])
-            return findings
-        session: _Session = {"dir": direction, "first": line}
-        if once:
-            session[action] = line
-        for index, name, at in identity:
-            value = record[index]
-            if value is not None:
-                session[name] = value
-                session[at] = line
-        self.open[key] = session
+        else:
+            # The first record is the session's known values from now on.
+            self.open[key] = [direction, line, record, {action: line} if once else {}]
         return findings
+
+    def _not_a_start(self, rule: rules.Rule, line: int, action: str, session_id: str) -> Finding:
+        if rule is rules.ANSWERED_WITHOUT_CONNECTED:
+            return self._answered_without_connected(line, session_id)
+        return _finding(
+            rules.STOPPED_WITHOUT_START,
+            line,
+            action,
+            session_id,
+            f"{action} for session {session_id}, which had no earlier event in this capture",
+            hint="if the capture began in the middle of a call, check it with --partial",
+        )
 
     def _after_end(self, line: int, action: str, session_id: str, direction: str, ended: _Ended) -> list[Finding]:
         was, ended_by, ended_at, other_seen = ended
@@ -241,13 +260,15 @@ class SessionTracker:
             f"dialout-answered for session {session_id} with no earlier dialout-connected",
         )
 
-    def _changed(self, session: _Session, line: int, action: str, session_id: str, name: str, value: Any) -> Finding:
+    def _changed(self, session: _Session, line: int, action: str, session_id: str, index: int, value: Any) -> Finding:
+        name = IDENTITY_FIELDS[index - 4]
+        before, since = session[2][index], session[3].get(index, session[1])
         return _finding(
             rules.IDENTITY_CHANGED,
             line,
             action,
             session_id,
-            f"{name} of session {session_id} changed from {session[name]!r} (line {session['@' + name]}) to {value!r}",
+            f"{name} of session {session_id} changed from {before!r} (line {since}) to {value!r}",
             pointer="/" + name,
         )
 

@@ -25,7 +25,7 @@ from . import rules
 from .capture import LineCounts, read_capture
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
 from .findings import Finding, describe_type
-from .lifecycle import session_record
+from .lifecycle import record_keys, session_record
 from .options import Options
 from .schemas import event_schemas
 
@@ -71,6 +71,7 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
     no_action = other = unknown = 0
     tuple_ = tuple
     record_of = session_record
+    keys = record_keys()
     try:
         for item in read_capture(stream, counts, options.max_line_bytes):
             if type(item) is not tuple_:
@@ -97,11 +98,23 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                     other += 1  # a non-telephony event: counted, never flagged
                 continue
             by_action[action] = by_action.get(action, 0) + 1
-            if not es.fast.is_valid(event):
+            valid = es.fast.is_valid(event)
+            if not valid:
                 yield from schema_findings(line, event, es)
             if strict:
                 yield from undocumented_findings(line, event, es)
-            record = record_of(line, es.action, event)  # one string object per action: cheap to send and hash
+            action = es.action  # one string object per action: cheap to send and hash
+            if valid:
+                # The common case: session_record's record, built here without its type
+                # checks, since in a valid event the session id and the declared identity
+                # fields are strings or absent.
+                get = event.get
+                sid = get("sessionId")
+                if sid is not None:
+                    k4, k5, k6, k7 = keys[action]
+                    yield [line, action, get("callClientId"), sid, get(k4), get(k5), get(k6), get(k7)]
+                continue
+            record = record_of(line, action, event)
             if record is not None:
                 yield record
     finally:
