@@ -105,12 +105,12 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                 yield from undocumented_findings(line, event, es)
             action = es.action  # one string object per action: cheap to send and hash
             if valid:
-                # The common case: session_record's record, built here without its type
-                # checks, since in a valid event the session id and the declared identity
-                # fields are strings or absent.
+                # The common case: session_record's record, built here without most of its
+                # type checks, since in a valid event callClientId and the declared identity
+                # fields are strings or absent (dialin-ready does not declare sessionId).
                 get = event.get
                 sid = get("sessionId")
-                if sid is not None:
+                if type(sid) is str:
                     k4, k5, k6, k7 = keys[action]
                     yield [line, action, get("callClientId"), sid, get(k4), get(k5), get(k6), get(k7)]
                 continue

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from conformance.findings import Severity
-from conformance.lifecycle import IDENTITY_FIELDS, SessionTracker, session_record
+from conformance.lifecycle import IDENTITY_FIELDS, SessionTracker, record_keys, session_record
+from conformance.lines import LineTally, check_lines
+from conformance.options import Options
+from conformance.schemas import ACTIONS, event_schemas
 
 DIRECTION = {"in": "dialin", "out": "dialout"}
 
@@ -280,3 +286,41 @@ def test_a_call_client_id_of_the_wrong_type_is_s202_not_a_crash(check, event, li
     result = check(data)
     assert {rule for _, rule in result.by_line} == {"S202"}
     assert {line for line, _ in result.by_line} == {1, 2}
+
+
+# --- records: what the line stage hands on ------------------------------------------------
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_valid_event_cannot_put_a_container_in_a_record_slot(action: str) -> None:
+    """The line stage builds a valid event's record without most of session_record's type
+    checks (conformance/lines.py), trusting the schema that callClientId and each declared
+    identity field are strings when present. Hold the schemas to that."""
+    es = event_schemas()[action]
+    example = es.schema["examples"][0]
+    assert es.fast.is_valid(example)
+    slots = ["callClientId", *(k for k in record_keys()[action] if k != 0)]
+    for name in slots:
+        for container in ([], {}, [["+12098888888"]], {"uri": "sip:a@b.co"}):
+            assert not es.fast.is_valid({**example, name: container}), (action, name, container)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_the_line_stage_builds_the_same_record_as_session_record(action: str) -> None:
+    example = dict(event_schemas()[action].schema["examples"][0])
+    example.setdefault("sessionId", "s-1")
+    # An undocumented field named like an identity field is not part of the record.
+    for name, key in zip(IDENTITY_FIELDS, record_keys()[action], strict=True):
+        if key == 0:
+            example[name] = [[["not", "declared"]]]
+    assert event_schemas()[action].fast.is_valid(example)
+    line = json.dumps(example).encode()
+    records = [item for item in check_lines(io.BytesIO(line), LineTally(), Options()) if isinstance(item, list)]
+    assert records == [session_record(1, action, example)]
+    assert all(type(v) is not list for v in records[0][4:])
+
+
+@pytest.mark.parametrize("sid", [[], {}, 42, None])
+def test_a_valid_event_with_an_undeclared_session_id_that_is_not_a_string_has_no_session(sid: object) -> None:
+    ready = dict(event_schemas()["dialin-ready"].schema["examples"][0], sessionId=sid)
+    assert event_schemas()["dialin-ready"].fast.is_valid(ready)  # dialin-ready declares no sessionId
+    items = list(check_lines(io.BytesIO(json.dumps(ready).encode()), LineTally(), Options()))
+    assert items == []
