@@ -14,6 +14,8 @@ normal (L18) and produce no finding.
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
 from collections import OrderedDict
 from typing import Any
 
@@ -85,28 +87,40 @@ def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] |
     (the identity fields the action's schema declares; ``None`` for the others): a flat
     list of JSON values, so that a worker process can send it back cheaply (see
     :mod:`.parallel`). The line stage builds the records of valid events itself, the same
-    way but without the type checks. A ``callClientId`` of a wrong type (S202) still keys a
-    session, as its bounded ``repr``, so that an array cannot break the key. An identity
-    field that is an array or an object (S202 too) is kept as its bounded ``repr``:
-    comparing or printing a value nested a thousand levels deep would exhaust Python's
-    recursion limit.
+    way but without the type checks. A ``callClientId`` or an identity field that is an
+    array or an object (S202) is kept as its :func:`_stand_in`: a list cannot key a
+    session, and comparing or printing a value nested a thousand levels deep would exhaust
+    Python's recursion limit.
     """
     session_id = event.get("sessionId")
     if type(session_id) is not str:
         return None  # no session (dialin-ready, session-less dialout-error/-warning)
     get = event.get
-    client = get("callClientId")
-    if type(client) is not str and client is not None:
-        client = bounded_repr(client)
-    record = [line, action, client, session_id, *(get(key) for key in record_keys()[action])]
-    for index in _IDENTITY_SLOTS:
+    record = [line, action, get("callClientId"), session_id, *(get(key) for key in record_keys()[action])]
+    for index in _CONTAINER_SLOTS:
         if type(record[index]) in _CONTAINERS:
-            record[index] = bounded_repr(record[index])
+            record[index] = _stand_in(record[index])
     return record
 
 
-_IDENTITY_SLOTS = range(4, 4 + len(IDENTITY_FIELDS))
+_CONTAINER_SLOTS = (2, *range(4, 4 + len(IDENTITY_FIELDS)))
 _CONTAINERS = (list, dict)
+
+
+def _stand_in(value: list[Any] | dict[str, Any]) -> tuple[str, str]:
+    """What a record holds for an array or object (``callClientId`` or an identity field of
+    the wrong type, S202): ``(bounded repr, digest of the whole value)``.
+
+    Hashable, so it can key a session; cheap to send; never equal to a string, nor to the
+    stand-in of a different value, even when the two reprs are cut short the same way.
+    ``marshal`` writes any value orjson can read (1,024 levels) without recursion limits.
+    """
+    return bounded_repr(value), hashlib.blake2b(marshal.dumps(value), digest_size=8).hexdigest()
+
+
+def _shown(value: Any) -> str:
+    """A value as a finding quotes it: a stand-in as the bounded repr it carries."""
+    return value[0] if type(value) is tuple else repr(value)
 
 
 # A session's state is a list, the cheapest thing to allocate per call:
@@ -268,7 +282,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{name} of session {session_id} changed from {before!r} (line {since}) to {value!r}",
+            f"{name} of session {session_id} changed from {_shown(before)} (line {since}) to {_shown(value)}",
             pointer="/" + name,
         )
 

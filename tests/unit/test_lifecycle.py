@@ -324,3 +324,35 @@ def test_a_valid_event_with_an_undeclared_session_id_that_is_not_a_string_has_no
     assert event_schemas()["dialin-ready"].fast.is_valid(ready)  # dialin-ready declares no sessionId
     items = list(check_lines(io.BytesIO(json.dumps(ready).encode()), LineTally(), Options()))
     assert items == []
+
+
+# --- arrays and objects where strings belong (S202): still told apart -----------------------
+def _deep(leaf: int, depth: int = 12) -> list:
+    value: list = [leaf]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_identity_values_whose_shortened_reprs_match_are_still_different() -> None:
+    found = run([ev("dialin-connected", sipCallId=_deep(1)), ev("dialin-stopped", sipCallId=_deep(2))])
+    assert found == [(2, "L305")]
+    assert run([ev("dialin-connected", sipCallId=_deep(1)), ev("dialin-stopped", sipCallId=_deep(1))]) == []
+
+
+def test_a_string_is_not_the_array_it_spells() -> None:
+    assert run([ev("dialin-connected", sipCallId="[1]"), ev("dialin-stopped", sipCallId=[1])]) == [(2, "L305")]
+
+
+def test_call_clients_that_are_arrays_differing_past_the_shortened_repr_are_two_sessions() -> None:
+    a, b = list(range(1, 20)), [*range(1, 19), 99]
+    assert run([ev("dialout-connected", cc=a), ev("dialout-connected", cc=b)]) == []
+    assert run([ev("dialout-connected", cc=a), ev("dialout-connected", cc=a)]) == [(2, "L306")]
+    assert run([ev("dialout-connected", cc=42), ev("dialout-connected", cc="42")]) == []
+
+
+def test_a_changed_array_is_quoted_as_json_like_text() -> None:
+    tracker = SessionTracker()
+    _one(tracker, 1, ev("dialin-connected", sipCallId=[1]))
+    (finding,) = _one(tracker, 2, ev("dialin-stopped", sipCallId=[2])) or []
+    assert finding.message == "sipCallId of session s changed from [1] (line 1) to [2]"
