@@ -157,8 +157,9 @@ def read_capture(
                 yield _finding(
                     rules.UNREADABLE,
                     line_no + 1,
-                    f"the capture breaks off after line {line_no}: {_describe_read_error(exc)}; "
-                    "the lines before it were checked",
+                    # No line number in the text: the finding's own line says where, also
+                    # when a worker read this as a piece of the file (conformance/parallel.py).
+                    f"the capture breaks off here: {_describe_read_error(exc)}; the lines before it were checked",
                 )
                 return
             try:

@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C: the workers were shut down on the way out (conformance/parallel.py).
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _rules(markdown: bool, readme: str | None) -> int:

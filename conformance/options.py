@@ -24,8 +24,11 @@ class Options:
         ignore: rule ids or prefixes to skip.
         allow_empty: a capture with no telephony event passes.
         max_line_bytes: longer lines are skipped with ``C107``.
-        jobs: processes for one large capture file: 1 checks in this process, N > 1 uses
-            N workers, 0 (the default) one per core for plain files of 16 MiB or more.
+        jobs: processes for one large capture file: 1 (the default) checks in this
+            process, N > 1 uses N workers, 0 one per core for plain files of 16 MiB or
+            more (the CLI's and the pytest plugin's default). Not 0 by default here: worker
+            processes need the calling script to guard its top level with
+            ``if __name__ == "__main__"`` wherever they start by spawning (macOS, Windows).
     """
 
     strict: bool = False
@@ -34,7 +37,7 @@ class Options:
     ignore: tuple[str, ...] = ()
     allow_empty: bool = False
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-    jobs: int = 0
+    jobs: int = 1
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
@@ -68,7 +71,7 @@ def add_check_options(add: Any, prefix: str) -> None:
     )
 
 
-def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool, jobs: int = 0) -> Options:
+def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool, jobs: int = 1) -> Options:
     """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing
     or a negative job count."""
     if jobs < 0:

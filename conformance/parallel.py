@@ -13,6 +13,22 @@ Why processes and not threads: parsing and schema checks hold the GIL. Why recor
 events: a record is a flat list of a few strings, far cheaper to send than a whole event.
 They travel as ``marshal`` data: the fastest of marshal, pickle and orjson to write and to
 read here, and safe between processes of one interpreter.
+
+Failure is part of the design, because a check runs in CI, where jobs are cancelled and
+the OOM killer strikes:
+
+* a range's results go through a private temporary file, and the message on the pipe only
+  names it: it is a few hundred bytes, which the pipe writes in one piece, so a worker
+  killed halfway through sending cannot leave a half-written message that blocks the
+  reader for ever;
+* a worker that dies (killed, out of memory) ends the check with a ``C110`` finding, "the
+  lines before it were checked", like a truncated file, never with a hang or a traceback;
+* workers ignore Ctrl-C (the terminal sends it to the whole process group): the calling
+  process handles it and shuts them down; and a worker whose parent is gone (SIGKILL, a
+  cancelled CI job) exits instead of waiting for work for ever;
+* each range checks that the file is still the one the check began with (same device and
+  inode, not shorter), since workers open it by name: a file rotated, deleted or truncated
+  mid-check ends the check with a ``C110`` finding instead of mixing two files.
 """
 
 from __future__ import annotations
@@ -22,14 +38,21 @@ import gc
 import io
 import marshal
 import os
+import pickle
+import shutil
+import signal
 import stat
 import sys
+import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from . import rules
 from .capture import DRAIN_CHUNK, GZIP_MAGIC
 from .findings import Finding
 from .lines import LineTally, Record, check_lines
@@ -69,6 +92,8 @@ def plan_workers(path: str, jobs: int) -> int:
                 return 0  # gzip cannot be read from the middle
     except OSError:
         return 0  # the one-process path reports why the file cannot be read
+    if info.st_size == 0:
+        return 0  # empty, or a file that does not know its size (/proc): read it in one go
     if jobs == 0:
         cores = available_cores()
         return cores if cores > 1 and info.st_size >= MIN_PARALLEL_BYTES else 0
@@ -77,8 +102,8 @@ def plan_workers(path: str, jobs: int) -> int:
 
 @dataclasses.dataclass
 class ChunkResult:
-    """What a worker sends back for one byte range: records and findings in line order,
-    with line numbers counted from the range's first line (the caller knows the offset)."""
+    """What a worker found in one byte range: records and findings in line order, with line
+    numbers counted from the range's first line (the caller knows the offset)."""
 
     tally: LineTally
     records: bytes  # the records, marshalled
@@ -86,17 +111,40 @@ class ChunkResult:
     end: int  # the byte offset where the range ended, for progress
 
 
-def check_chunk(path: str, start: int, end: int, options: Options) -> ChunkResult:
+#: How the file to check is recognised: ``(st_dev, st_ino)``.
+FileIdentity = tuple[int, int]
+
+
+class CaptureChanged(Exception):
+    """The capture file was replaced, deleted or truncated while it was being checked."""
+
+
+def file_identity(path: str) -> FileIdentity:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def check_chunk(path: str, start: int, end: int, options: Options, identity: FileIdentity | None = None) -> ChunkResult:
     """Run the line stage on the lines that *begin* in ``[start, end)`` of ``path``.
 
     A line that begins before ``end`` is read to its end, even past ``end``; the next range
     then skips it. Each range finds its first line itself, so ranges never overlap and no
-    line is lost, whatever the line lengths.
+    line is lost, whatever the line lengths. Raises :class:`CaptureChanged` when the file
+    is not ``identity`` any more, or is shorter than ``end``.
     """
     tally = LineTally()
     records: list[Record] = []
     findings: list[Finding] = []
-    with open(path, "rb", buffering=0) as raw:
+    try:
+        raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise CaptureChanged("the file was deleted or renamed") from None
+    with raw:
+        info = os.fstat(raw.fileno())
+        if identity is not None and (info.st_dev, info.st_ino) != identity:
+            raise CaptureChanged("the file was replaced by another one (rotated?)")
+        if info.st_size < end:
+            raise CaptureChanged(f"the file shrank to {info.st_size:,} bytes")
         buffered = io.BufferedReader(raw, buffer_size=DRAIN_CHUNK)
         first = _line_start(buffered, start)
         last = _line_start(buffered, end)
@@ -109,6 +157,25 @@ def check_chunk(path: str, start: int, end: int, options: Options) -> ChunkResul
             else:
                 add_finding(item)  # type: ignore[arg-type]
     return ChunkResult(tally, marshal.dumps(records), findings, last)
+
+
+def _check_chunk_to_file(
+    path: str, start: int, end: int, options: Options, identity: FileIdentity, folder: str
+) -> str:
+    """:func:`check_chunk` in a worker: the result goes to a file in ``folder``, and only
+    that file's name goes back over the pipe (see the module docstring)."""
+    result = check_chunk(path, start, end, options, identity)
+    fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return name
+
+
+def _load_chunk(name: str) -> ChunkResult:
+    with open(name, "rb") as f:
+        result: ChunkResult = pickle.load(f)
+    os.unlink(name)
+    return result
 
 
 def check_lines_parallel(
@@ -126,24 +193,45 @@ def check_lines_parallel(
     numbers counted from the top of the file. ``executor`` lets a caller (the tests) reuse
     one pool; ``progress`` is called with the byte offset reached after each range.
     """
-    size = os.path.getsize(path)
-    pool = executor or ProcessPoolExecutor(workers, mp_context=_context(), initializer=settle)
+    try:
+        identity = file_identity(path)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        yield _stopped(1, f"the file could not be read ({exc.strerror or exc})")
+        return
+    folder = tempfile.mkdtemp(prefix="telephony-conformance-")
+    pool = executor or ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init)
     starts = iter(range(0, size, chunk_bytes))
-    pending: deque[Future[ChunkResult]] = deque()
+    pending: deque[Future[str]] = deque()
     # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
     ahead = 2 * workers
 
     def submit() -> None:
         start = next(starts, None)
         if start is not None:
-            pending.append(pool.submit(check_chunk, path, start, min(start + chunk_bytes, size), options))
+            end = min(start + chunk_bytes, size)
+            pending.append(pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder))
 
     try:
         for _ in range(ahead):
             submit()
         offset = 0
         while pending:
-            result = pending.popleft().result()
+            try:
+                result = _load_chunk(pending.popleft().result())
+            except CaptureChanged as exc:
+                yield _stopped(offset + 1, f"the capture changed while it was being checked: {exc}")
+                return
+            except BrokenProcessPool:
+                yield _stopped(
+                    offset + 1,
+                    "a worker process died (killed, or out of memory?); "
+                    "check again, with --jobs 1 to use one process",
+                )
+                return
+            except OSError as exc:
+                yield _stopped(offset + 1, f"a worker could not read the file ({exc.strerror or exc})")
+                return
             submit()
             records: list[Record] = marshal.loads(result.records)
             findings = result.findings
@@ -157,11 +245,24 @@ def check_lines_parallel(
             tally.add(result.tally)
             if progress is not None:
                 progress(result.end)
+            if any(f.rule == rules.UNREADABLE.id for f in findings):
+                return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         for future in pending:
             future.cancel()
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stopped(line: int, reason: str) -> Finding:
+    """``C110`` for a check that could not go on to the end of the file."""
+    return Finding(
+        line=line,
+        rule=rules.UNREADABLE.id,
+        severity=rules.UNREADABLE.severity,
+        message=f"checking stopped here: {reason}; the lines before it were checked",
+    )
 
 
 def _merge(records: list[Record], findings: list[Finding], offset: int) -> Iterator[Finding | Record]:
@@ -229,6 +330,25 @@ def settle() -> None:
     event_schemas()
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
+
+
+def _worker_init() -> None:
+    """Prepare a worker: :func:`settle`, ignore Ctrl-C, and exit when the parent is gone.
+
+    Ctrl-C reaches every process of the terminal's group; the parent handles it and shuts
+    the pool down, while a worker that died of it mid-message could hang the parent. A
+    worker whose parent was killed would otherwise wait for work for ever.
+    """
+    settle()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _context() -> Any:

@@ -26,7 +26,15 @@ from conformance.checker import CaptureSummary, check_file, check_stream
 from conformance.findings import Finding
 from conformance.lines import LineTally
 from conformance.options import Options
-from conformance.parallel import check_lines_parallel, plan_workers
+from conformance.parallel import (
+    MIN_PARALLEL_BYTES,
+    CaptureChanged,
+    available_cores,
+    check_chunk,
+    check_lines_parallel,
+    file_identity,
+    plan_workers,
+)
 from conformance.schemas import load_schemas
 from conformance.strategies import Broken, broken_streams, streams
 from conformance.webhooks import WEBHOOK_TYPES, schema_file
@@ -235,7 +243,7 @@ def test_check_file_with_jobs_equals_one_process(
         checker, "check_lines_parallel", functools.partial(check_lines_parallel, executor=pool, chunk_bytes=chunk)
     )
     for options in (Options(jobs=2), Options(jobs=2, strict=True, partial=True, max_line_bytes=200)):
-        assert plan_workers(str(capture), options.jobs) == 2
+        assert plan_workers(str(capture), options.jobs) == (2 if capture.stat().st_size else 0)
         summary = CaptureSummary(str(capture))
         findings = list(check_file(str(capture), summary, options))
         assert_same((findings, _summary(summary)), one_process(capture.read_bytes(), str(capture), options))
@@ -262,7 +270,7 @@ def test_plan_workers_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.ndjson"
     empty.write_bytes(b"")
     assert plan_workers(str(empty), 0) == 0
-    assert plan_workers(str(empty), 2) == 2
+    assert plan_workers(str(empty), 2) == 0  # nothing to split (and /proc files say size 0)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
@@ -445,3 +453,46 @@ def test_deep_values_in_records(pool: ProcessPoolExecutor, tmp_path: Path, shape
                 pytest.fail(f"one process raises RecursionError at depth {depth}; a deep value must be a finding")
             assert {f.line for f in expected[0]} == {1}, depth
             assert_same(in_parallel(str(path), options, pool, 50), expected)
+
+
+# --- a file that changes under the workers ------------------------------------------------
+def test_a_range_of_a_replaced_deleted_or_shrunk_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "capture.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 100)
+    identity = file_identity(str(path))
+    assert check_chunk(str(path), 0, 64, Options(), identity).tally.lines == 2
+    with pytest.raises(CaptureChanged, match="replaced"):
+        check_chunk(str(path), 0, 64, Options(), (identity[0], identity[1] + 1))
+    with pytest.raises(CaptureChanged, match="shrank"):
+        check_chunk(str(path), 0, 10_000, Options(), identity)
+    path.unlink()
+    with pytest.raises(CaptureChanged, match="deleted"):
+        check_chunk(str(path), 0, 64, Options(), identity)
+
+
+def test_a_changed_file_stops_the_parallel_check_with_c110(
+    pool: ProcessPoolExecutor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "capture.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 100)
+    real = parallel.file_identity
+    monkeypatch.setattr(parallel, "file_identity", lambda p: (real(p)[0], real(p)[1] + 1))
+    items = list(check_lines_parallel(str(path), LineTally(), Options(), 2, executor=pool, chunk_bytes=64))
+    assert [(i.line, i.rule) for i in items] == [(1, "C110")]
+    assert "changed while it was being checked" in items[0].message
+
+
+def test_a_file_that_does_not_know_its_size_is_read_in_one_process() -> None:
+    if not Path("/proc/self/status").exists():
+        pytest.skip("no /proc on this platform")
+    assert plan_workers("/proc/self/status", 2) == 0
+
+
+def test_the_python_api_checks_in_this_process_unless_asked(tmp_path: Path) -> None:
+    # Worker processes need a __main__ guard in the caller's script where they spawn; the
+    # library does not start them unless asked (the CLI and the plugin ask, with 0).
+    big = tmp_path / "big.ndjson"
+    big.write_bytes(b'{"action":"participant-joined"}\n' * (MIN_PARALLEL_BYTES // 32 + 1))
+    assert Options().jobs == 1
+    assert plan_workers(str(big), Options().jobs) == 0
+    assert plan_workers(str(big), 0) >= (2 if available_cores() > 1 else 0)
