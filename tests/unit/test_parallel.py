@@ -13,7 +13,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from conformance import checker, parallel
 from conformance.checker import CaptureSummary, check_file, check_stream
-from conformance.findings import Finding
+from conformance.findings import Finding, Severity
 from conformance.lines import LineTally
 from conformance.options import Options
 from conformance.parallel import (
@@ -496,3 +496,22 @@ def test_the_python_api_checks_in_this_process_unless_asked(tmp_path: Path) -> N
     assert Options().jobs == 1
     assert plan_workers(str(big), Options().jobs) == 0
     assert plan_workers(str(big), 0) >= (2 if available_cores() > 1 else 0)
+
+
+def test_a_read_error_in_one_range_ends_the_check_there(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # As in one process, where reading stops at an I/O error: one C110, nothing after it.
+    path = tmp_path / "capture.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 100)
+    real = parallel.check_chunk
+
+    def failing(path: str, start: int, end: int, *rest: Any) -> parallel.ChunkResult:
+        result = real(path, start, end, *rest)
+        if start > 0:
+            result.findings.append(Finding(line=1, rule="C110", severity=Severity.ERROR, message="breaks off here"))
+        return result
+
+    monkeypatch.setattr(parallel, "check_chunk", failing)
+    with ThreadPoolExecutor(2) as threads:
+        items = list(check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=320))
+    c110 = [(i.line, i.rule) for i in items if isinstance(i, Finding)]
+    assert c110 == [(11, "C110")]  # the first range held 10 lines; the second broke off at its top
