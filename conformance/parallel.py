@@ -164,11 +164,17 @@ def _check_chunk_to_file(
 ) -> str:
     """:func:`check_chunk` in a worker: the result goes to a file in ``folder``, and only
     that file's name goes back over the pipe (see the module docstring)."""
+    global _results_folder
+    _results_folder = folder
     result = check_chunk(path, start, end, options, identity)
     fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
     with os.fdopen(fd, "wb") as f:
         pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
     return name
+
+
+#: In a worker: the results folder of its latest range, removed if the parent dies first.
+_results_folder: str | None = None
 
 
 def _load_chunk(name: str) -> ChunkResult:
@@ -346,6 +352,8 @@ def _worker_init() -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
+        if _results_folder is not None:  # the parent cannot tidy up any more: do it for it
+            shutil.rmtree(_results_folder, ignore_errors=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -116,22 +116,37 @@ def _cli(capture: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "conformance.cli", "check", str(capture), "--jobs", "2", *extra]
 
 
-def test_workers_exit_when_the_main_process_is_killed(capture: Path) -> None:
+def test_workers_exit_and_tidy_up_when_the_main_process_is_killed(capture: Path, tmp_path: Path) -> None:
     # A cancelled CI job: the main process gets SIGKILL and cannot tidy up.
-    main = subprocess.Popen(_cli(capture), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    main = subprocess.Popen(
+        _cli(capture), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(temp)}
+    )
     workers = _wait_for_workers(main, 2)
+    deadline = time.monotonic() + 30
+    while not any(temp.rglob("*.chunk")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until results are on their way
     main.kill()
     main.wait(timeout=30)
     deadline = time.monotonic() + 30
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(w) for w in workers), "workers outlived their parent"
+    assert list(temp.iterdir()) == [], "the results folder was left behind"
 
 
-def test_ctrl_c_ends_the_check_promptly_without_a_traceback(capture: Path) -> None:
+def test_ctrl_c_ends_the_check_promptly_without_a_traceback(capture: Path, tmp_path: Path) -> None:
     # A terminal sends SIGINT to the whole process group: the CLI and its workers.
+    temp = tmp_path / "temp"
+    temp.mkdir()
     main = subprocess.Popen(
-        _cli(capture), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, text=True
+        _cli(capture),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
     )
     workers = _wait_for_workers(main, 2)
     time.sleep(0.3)  # let the workers get busy, some of them sending results
@@ -148,6 +163,7 @@ def test_ctrl_c_ends_the_check_promptly_without_a_traceback(capture: Path) -> No
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(w) for w in workers)
+    assert list(temp.iterdir()) == []
 
 
 def test_a_file_rotated_mid_check_is_a_finding_not_a_mixed_report(capture: Path, tmp_path: Path) -> None:
