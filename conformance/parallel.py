@@ -205,7 +205,11 @@ def check_lines_parallel(
     except OSError as exc:
         yield _stopped(1, f"the file could not be read ({exc.strerror or exc})")
         return
-    folder = tempfile.mkdtemp(prefix="telephony-conformance-")
+    try:
+        folder = tempfile.mkdtemp(prefix="telephony-conformance-")
+    except OSError:  # no writable temporary folder: check in this process instead
+        yield from _in_this_process(path, tally, options)
+        return
     pool = executor or ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init)
     starts = iter(range(0, size, chunk_bytes))
     pending: deque[Future[str]] = deque()
@@ -219,8 +223,15 @@ def check_lines_parallel(
             pending.append(pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder))
 
     try:
-        for _ in range(ahead):
-            submit()
+        try:
+            for _ in range(ahead):
+                submit()
+        except OSError:  # workers cannot be started (a process limit?): check in this process instead
+            for future in pending:
+                future.cancel()
+            pending.clear()
+            yield from _in_this_process(path, tally, options)
+            return
         offset = 0
         while pending:
             try:
@@ -236,7 +247,7 @@ def check_lines_parallel(
                 )
                 return
             except OSError as exc:
-                yield _stopped(offset + 1, f"a worker could not read the file ({exc.strerror or exc})")
+                yield _stopped(offset + 1, f"a worker could not go on ({exc.strerror or exc})")
                 return
             submit()
             records: list[Record] = marshal.loads(result.records)
@@ -259,6 +270,17 @@ def check_lines_parallel(
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _in_this_process(path: str, tally: LineTally, options: Options) -> Iterator[Finding | Record]:
+    """The line stage for the whole file, here: when worker processes cannot be used."""
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield _stopped(1, f"the file could not be read ({exc.strerror or exc})")
+        return
+    with stream:
+        yield from check_lines(stream, tally, options)
 
 
 def _stopped(line: int, reason: str) -> Finding:

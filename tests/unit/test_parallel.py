@@ -515,3 +515,33 @@ def test_a_read_error_in_one_range_ends_the_check_there(monkeypatch: pytest.Monk
         items = list(check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=320))
     c110 = [(i.line, i.rule) for i in items if isinstance(i, Finding)]
     assert c110 == [(11, "C110")]  # the first range held 10 lines; the second broke off at its top
+
+
+def test_without_a_writable_temporary_folder_the_check_runs_in_this_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "capture.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 50 + b"[1]\n")
+
+    def no_folder(**_: Any) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(parallel.tempfile, "mkdtemp", no_folder)
+    tally = LineTally()
+    items = list(check_lines_parallel(str(path), tally, Options(), 2, chunk_bytes=64))
+    assert [(i.line, i.rule) for i in items] == [(51, "C102")]
+    assert tally.lines == 51
+
+
+def test_when_workers_cannot_start_the_check_runs_in_this_process(tmp_path: Path) -> None:
+    class NoProcesses(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            raise OSError(11, "Resource temporarily unavailable")
+
+    path = tmp_path / "capture.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 50 + b"[1]\n")
+    tally = LineTally()
+    with NoProcesses(1) as pool:
+        items = list(check_lines_parallel(str(path), tally, Options(), 2, executor=pool, chunk_bytes=64))
+    assert [(i.line, i.rule) for i in items] == [(51, "C102")]
+    assert tally.lines == 51
