@@ -11,9 +11,10 @@ import dataclasses
 import difflib
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import ValidationError
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 from . import rules
 from .findings import Finding, describe_type, json_pointer, show_value

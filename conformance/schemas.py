@@ -21,14 +21,15 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import jsonschema_rs
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
-from referencing.jsonschema import DRAFT202012
+# The validator libraries are imported where they are first used, not here: this module is
+# imported whenever pytest loads the plugin, and they would add a fifth of a second to every
+# pytest run in the virtualenv, checking captures or not.
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
 
 #: The ten telephony actions, dial-in first, in lifecycle order.
 ACTIONS: tuple[str, ...] = (
@@ -70,6 +71,8 @@ def load_schemas() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(schema_dir().glob("*.schema.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))
+        import jsonschema_rs
+
         jsonschema_rs.meta.validate(schema)
         out[path.name] = schema
     return out
@@ -87,6 +90,8 @@ def schema_version() -> str:
 
 
 def _refuse_retrieval(uri: str) -> Resource[Any]:
+    from referencing.exceptions import NoSuchResource
+
     raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class; mypy sees no __init__
 
 
@@ -121,6 +126,9 @@ def _python_registry() -> Registry[Any]:
 
 
 def _registry_of(schemas: list[dict[str, Any]]) -> Registry[Any]:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources_ = [(s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in schemas]
     return Registry(retrieve=_refuse_retrieval).with_resources(resources_)  # type: ignore[call-arg]
 
@@ -132,6 +140,8 @@ def exact_validator(schema: dict[str, Any]) -> Draft202012Validator:
     validation makes jsonschema several times slower, and this validator runs for each
     event the fast one rejects. The registry stays as a fallback for anything not inlined.
     """
+    from jsonschema import Draft202012Validator
+
     inlined = _inline_refs(schema, schema.get("$id", ""), ())
     return Draft202012Validator(_python_dialect(inlined), registry=_python_registry())
 
@@ -197,6 +207,8 @@ def build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
 
     One builder for every surface (client events here, webhook deliveries in webhooks.py).
     """
+    import jsonschema_rs
+
     schemas = load_schemas()
     rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
     out: dict[str, EventSchema] = {}
