@@ -210,23 +210,27 @@ def check_lines_parallel(
     except OSError:  # no writable temporary folder: check in this process instead
         yield from _in_this_process(path, tally, options)
         return
-    pool = executor or ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init)
     starts = iter(range(0, size, chunk_bytes))
     pending: deque[Future[str]] = deque()
     # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
     ahead = 2 * workers
+    pool: Executor | None = executor
 
     def submit() -> None:
         start = next(starts, None)
-        if start is not None:
+        if start is not None and pool is not None:
             end = min(start + chunk_bytes, size)
             pending.append(pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder))
 
     try:
         try:
+            if pool is None:
+                pool = ProcessPoolExecutor(
+                    workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(), folder)
+                )
             for _ in range(ahead):
                 submit()
-        except OSError:  # workers cannot be started (a process limit?): check in this process instead
+        except _CANNOT_START:  # no processes, threads or semaphores to be had: check in this process
             for future in pending:
                 future.cancel()
             pending.clear()
@@ -236,6 +240,7 @@ def check_lines_parallel(
         while pending:
             try:
                 result = _load_chunk(pending.popleft().result())
+                submit()
             except CaptureChanged as exc:
                 yield _stopped(offset + 1, f"the capture changed while it was being checked: {exc}")
                 return
@@ -246,10 +251,10 @@ def check_lines_parallel(
                     "check again, with --jobs 1 to use one process",
                 )
                 return
-            except OSError as exc:
-                yield _stopped(offset + 1, f"a worker could not go on ({exc.strerror or exc})")
+            except (OSError, RuntimeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                yield _stopped(offset + 1, f"a worker could not go on ({reason})")
                 return
-            submit()
             records: list[Record] = marshal.loads(result.records)
             findings = result.findings
             if findings:
@@ -265,11 +270,17 @@ def check_lines_parallel(
             if any(f.rule == rules.UNREADABLE.id for f in findings):
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
-        for future in pending:
-            future.cancel()
-        if executor is None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            for future in pending:
+                future.cancel()
+            if executor is None and pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        finally:  # even when a second Ctrl-C interrupts the shutdown
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+#: What starting workers raises when the system has no room for them (fork, threads, /dev/shm).
+_CANNOT_START = (OSError, RuntimeError, BrokenProcessPool)
 
 
 def _in_this_process(path: str, tally: LineTally, options: Options) -> Iterator[Finding | Record]:
@@ -360,25 +371,48 @@ def settle() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
-def _worker_init() -> None:
-    """Prepare a worker: :func:`settle`, ignore Ctrl-C, and exit when the parent is gone.
+def _worker_init(main: int, folder: str | None = None) -> None:
+    """Prepare a worker: ignore Ctrl-C, :func:`settle`, and exit when the checking process
+    ``main`` is gone, removing the results ``folder`` that it can no longer remove.
 
-    Ctrl-C reaches every process of the terminal's group; the parent handles it and shuts
-    the pool down, while a worker that died of it mid-message could hang the parent. A
-    worker whose parent was killed would otherwise wait for work for ever.
+    Ctrl-C reaches every process of the terminal's group; the main process handles it and
+    shuts the pool down, while a worker that died of it mid-message could hang the main
+    process. A worker whose main process was killed would otherwise wait for work for ever.
+    ``main`` is watched by its pid, not as this process's parent: under forkserver the
+    parent is the fork server, and under spawn the main process may be gone already.
     """
-    settle()
+    global _results_folder
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _results_folder = folder
+    settle()
+    if sys.platform == "win32":  # pragma: no cover - os.kill(pid, 0) is not a probe there
+        return
+
     parent = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent:
+        # Under fork the parent is the main process: a change of parent is the quickest sign
+        # (even while the dead main process waits, a zombie, for its own parent to reap it).
+        while os.getppid() == parent and _alive(main):
             time.sleep(1.0)
-        if _results_folder is not None:  # the parent cannot tidy up any more: do it for it
+        if _results_folder is not None:  # the main process cannot tidy up any more: do it for it
             shutil.rmtree(_results_folder, ignore_errors=True)
         os._exit(1)
 
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="main-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not, where /proc says so)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or the pid reused by another user
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill(pid, 0) is all there is
 
 
 def _context() -> Any:
