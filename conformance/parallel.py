@@ -48,6 +48,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -271,10 +272,11 @@ def check_lines_parallel(
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         try:
-            for future in pending:
-                future.cancel()
+            running = [future for future in pending if not future.cancel()]
             if executor is None and pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+            else:  # a caller's pool lives on: let the ranges it still runs finish their files first
+                futures.wait(running)
         finally:  # even when a second Ctrl-C interrupts the shutdown
             shutil.rmtree(folder, ignore_errors=True)
 

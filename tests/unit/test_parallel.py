@@ -511,10 +511,15 @@ def test_a_read_error_in_one_range_ends_the_check_there(monkeypatch: pytest.Monk
         return result
 
     monkeypatch.setattr(parallel, "check_chunk", failing)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     with ThreadPoolExecutor(2) as threads:
         items = list(check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=320))
-    c110 = [(i.line, i.rule) for i in items if isinstance(i, Finding)]
-    assert c110 == [(11, "C110")]  # the first range held 10 lines; the second broke off at its top
+        c110 = [(i.line, i.rule) for i in items if isinstance(i, Finding)]
+        assert c110 == [(11, "C110")]  # the first range held 10 lines; the second broke off at its top
+        # Ranges still running when the check stopped finished before their folder went.
+        assert list(temp.iterdir()) == []
 
 
 def test_without_a_writable_temporary_folder_the_check_runs_in_this_process(
