@@ -165,17 +165,11 @@ def _check_chunk_to_file(
 ) -> str:
     """:func:`check_chunk` in a worker: the result goes to a file in ``folder``, and only
     that file's name goes back over the pipe (see the module docstring)."""
-    global _results_folder
-    _results_folder = folder
     result = check_chunk(path, start, end, options, identity)
     fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
     with os.fdopen(fd, "wb") as f:
         pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
     return name
-
-
-#: In a worker: the results folder of its latest range, removed if the parent dies first.
-_results_folder: str | None = None
 
 
 def _load_chunk(name: str) -> ChunkResult:
@@ -383,9 +377,7 @@ def _worker_init(main: int, folder: str | None = None) -> None:
     ``main`` is watched by its pid, not as this process's parent: under forkserver the
     parent is the fork server, and under spawn the main process may be gone already.
     """
-    global _results_folder
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _results_folder = folder
     settle()
     if sys.platform == "win32":  # pragma: no cover - os.kill(pid, 0) is not a probe there
         return
@@ -397,8 +389,8 @@ def _worker_init(main: int, folder: str | None = None) -> None:
         # (even while the dead main process waits, a zombie, for its own parent to reap it).
         while os.getppid() == parent and _alive(main):
             time.sleep(1.0)
-        if _results_folder is not None:  # the main process cannot tidy up any more: do it for it
-            shutil.rmtree(_results_folder, ignore_errors=True)
+        if folder is not None:  # the main process cannot tidy up any more: do it for it
+            shutil.rmtree(folder, ignore_errors=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="main-watch", daemon=True).start()

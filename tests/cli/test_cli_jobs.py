@@ -8,41 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sessions import CLIENT, dialin_session
 from test_cli import assert_usage_error, cli, physical_lines
 
 from conformance.parallel import CHUNK_BYTES
 
-CLIENT = "17225364729060.9442072768918943"
-
 
 def _dump(event: dict[str, Any]) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
-
-
-def _session(n: int) -> list[bytes]:
-    sid = f"a64d30f4-5216-4481-a2ef-{n:012d}"
-    return [
-        _dump(
-            {
-                "action": "dialin-connected",
-                "callClientId": CLIENT,
-                "sessionId": sid,
-                "sipCallId": f"{n}@sip",
-                "provider": "daily",
-            }
-        ),
-        _dump({"action": "participant-joined", "callClientId": CLIENT, "participant": {"session_id": sid}}),
-        _dump(
-            {
-                "action": "dialin-warning",
-                "callClientId": CLIENT,
-                "sessionId": sid,
-                "errorMsg": "codec",
-                "provider": "daily",
-            }
-        ),
-        _dump({"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": sid, "provider": "daily"}),
-    ]
 
 
 LONG_LIVED = {
@@ -92,7 +65,7 @@ def big_defective(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
             assert start < 2 * CHUNK_BYTES < size
         elif "L306" not in planted.values() and size > 8_900_000:
             plant(CONNECTED_AGAIN, "L306")
-        for line in _session(n):
+        for line in map(_dump, dialin_session(n)):
             add(line)
         n += 1
     assert set(planted.values()) == {"C101", "S201", "L306"}

@@ -18,14 +18,6 @@ GOOD = '{"action":"dialin-ready","callClientId":"c","sipEndpoint":"sip:r@sip.dai
 NO_ENDPOINT = '{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # S201
 
 
-@pytest.fixture(autouse=True)
-def _not_in_ci_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Under CI=true (or BUILD_NUMBER) pytest prints each failure's whole text again in the
-    # short summary, so every finding line would appear twice in the output we count.
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("BUILD_NUMBER", raising=False)
-
-
 @pytest.fixture
 def sample(pytester: pytest.Pytester) -> Path:
     path = pytester.path / "captured.ndjson"

@@ -9,45 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sessions import CLIENT, dialin_session
 
 from conformance.parallel import CHUNK_BYTES
 
-CLIENT = "17225364729060.9442072768918943"
 NO_ENDPOINT = '{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # S201
-
-
-@pytest.fixture(autouse=True)
-def _not_in_ci_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Under CI=true pytest repeats each failure's text in the short summary (see test_plugin.py).
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("BUILD_NUMBER", raising=False)
 
 
 def _dump(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
-def _session(n: int) -> list[str]:
-    sid = f"a64d30f4-5216-4481-a2ef-{n:012d}"
-    return [
-        _dump(
-            {
-                "action": "dialin-connected",
-                "callClientId": CLIENT,
-                "sessionId": sid,
-                "sipCallId": f"{n}@sip",
-                "provider": "daily",
-            }
-        ),
-        _dump({"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": sid, "provider": "daily"}),
-    ]
-
-
 @pytest.fixture
 def defective(pytester: pytest.Pytester) -> tuple[Path, set[tuple[int, str]]]:
     """A capture of two 4 MiB ranges: S201 at line 3, a C101 line straddling the range
     boundary, and a start-less stop (L302) at the last line."""
-    lines = [*_session(0), NO_ENDPOINT]
+    lines = [*map(_dump, dialin_session(0, busy=False)), NO_ENDPOINT]
     planted = {(3, "S201")}
     size = sum(len(line) + 1 for line in lines)
     n = 1
@@ -56,7 +33,7 @@ def defective(pytester: pytest.Pytester) -> tuple[Path, set[tuple[int, str]]]:
             lines.append('{"action":"dialin-ready","pad":"' + "x" * 1000)
             planted.add((len(lines), "C101"))
             size += len(lines[-1]) + 1
-        for line in _session(n):
+        for line in map(_dump, dialin_session(n, busy=False)):
             lines.append(line)
             size += len(line) + 1
         n += 1

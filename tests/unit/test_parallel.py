@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sessions import dialin_session
 
 from conformance import checker, parallel
 from conformance.checker import CaptureSummary, check_file, check_stream
@@ -293,35 +294,6 @@ def test_plan_workers_default_on_a_large_file(tmp_path: Path, monkeypatch: pytes
 
 
 # --- a large capture: several ranges of the default size ----------------------------------
-CLIENT = "17225364729060.9442072768918943"
-
-
-def _session_lines(n: int) -> list[bytes]:
-    sid = f"a64d30f4-5216-4481-a2ef-{n:012d}"
-    return [
-        _dump(
-            {
-                "action": "dialin-connected",
-                "callClientId": CLIENT,
-                "sessionId": sid,
-                "sipCallId": f"{n}@sip",
-                "provider": "daily",
-            }
-        ),
-        _dump({"action": "participant-joined", "callClientId": CLIENT, "participant": {"session_id": sid}}),
-        _dump(
-            {
-                "action": "dialin-warning",
-                "callClientId": CLIENT,
-                "sessionId": sid,
-                "errorMsg": "codec",
-                "provider": "daily",
-            }
-        ),
-        _dump({"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": sid, "provider": "daily"}),
-    ]
-
-
 @pytest.fixture(scope="module")
 def big_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """About 9 MB of valid sessions (three ranges of 4 MiB), with a 300 kB line straddling
@@ -330,7 +302,7 @@ def big_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     size = n = 0
     long_line = 0
     while size < 9_000_000:
-        for line in _session_lines(n):
+        for line in map(_dump, dialin_session(n)):
             if not long_line and size + len(line) + 1 > parallel.CHUNK_BYTES - 100_000:
                 long_line = len(lines) + 1
                 line = _long(300_000)
