@@ -17,7 +17,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -124,13 +124,31 @@ def read_capture(
         counts: updated in place as lines are read.
         max_line_bytes: longer lines are skipped with a ``C107`` finding.
     """
+    for item in read_lines(stream, counts, max_line_bytes):
+        if type(item) is not tuple:
+            yield item  # type: ignore[misc]
+            continue
+        line_no, raw = item
+        obj, findings = parse_line(line_no, raw, counts)
+        yield from findings
+        if obj is not None:
+            yield line_no, obj
+
+
+def read_lines(
+    stream: IO[bytes], counts: LineCounts, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes] | Finding]:
+    """Yield ``(line_number, bytes)`` for each physical line, to be parsed by :func:`parse_line`
+    (or proved valid without parsing, :mod:`.fastpath`).
+
+    A line longer than ``max_line_bytes`` is skipped in bounded pieces with a ``C107``
+    finding; a stream that breaks off (a truncated gzip file, an I/O error) ends with one
+    ``C110`` finding. Each of those lines is counted here as rejected.
+    """
     readline = stream.readline
-    loads = orjson.loads
-    dumps = orjson.dumps
-    dict_ = dict
-    # Local counters (attribute updates cost more per line); written back in `finally`,
-    # so the counts are right even when the consumer stops reading early.
-    line_no = blank = objects = rejected = 0
+    # A local counter (attribute updates cost more per line), written back in `finally`, so
+    # the count is right even when the consumer stops reading early.
+    line_no = 0
     try:
         while True:
             try:
@@ -145,7 +163,7 @@ def read_capture(
                         size += len(chunk)
                         if not chunk or chunk.endswith(b"\n"):
                             break
-                    rejected += 1
+                    counts.rejected += 1
                     yield _finding(
                         rules.LINE_TOO_LONG,
                         line_no,
@@ -162,64 +180,84 @@ def read_capture(
                     f"the capture breaks off here: {_describe_read_error(exc)}; the lines before it were checked",
                 )
                 return
-            try:
-                obj = loads(raw)
-            except orjson.JSONDecodeError as exc:
-                obj, reason = _UNPARSED, str(exc)
-                if raw.startswith(_BOM):  # orjson rejects a BOM: say so, then read the line without it
-                    yield _finding(
-                        rules.BYTE_ORDER_MARK,
-                        line_no,
-                        "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored",
-                    )
-                    raw = raw[3:]
-                    try:
-                        obj = loads(raw)
-                    except orjson.JSONDecodeError as again:
-                        reason = str(again)
-                if obj is _UNPARSED:
-                    if not raw.strip():
-                        blank += 1
-                    else:
-                        rejected += 1
-                        yield _parse_failure(raw, line_no, reason)
-                    continue
-            if type(obj) is not dict_:
-                rejected += 1
-                yield _finding(
-                    rules.NOT_AN_OBJECT,
-                    line_no,
-                    f"line is a JSON {_json_kind(obj)}, not an object; every Daily event is an object",
-                )
-                continue
-            objects += 1
-            # Duplicate keys (orjson keeps the last silently). The cheapest proof that there
-            # are none: the line is exactly what orjson writes for the parsed object, as it is
-            # for compact writers such as JSON.stringify; a serialised dict never repeats a key.
-            try:
-                written = dumps(obj)
-            except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
-                written = b""
-            rest = len(raw) - len(written)  # the line ending, if the rest is the same bytes
-            same = raw.startswith(written) and (
-                rest == 0 or (rest == 1 and raw[-1] == 10) or (rest == 2 and raw.endswith(b"\r\n"))
-            )
-            if not ((written and same) or _surely_unique_keys(raw, obj)):
-                dup = _duplicate_key(raw)
-                if dup is not None:
-                    yield _finding(
-                        rules.DUPLICATE_KEY,
-                        line_no,
-                        f"key {dup[1]!r} appears more than once in one object; parsers disagree on which "
-                        "value wins (this checker uses the last)",
-                        pointer=dup[0],
-                    )
-            yield line_no, obj
+            yield line_no, raw
     finally:
         counts.lines += line_no
-        counts.blank += blank
-        counts.objects += objects
-        counts.rejected += rejected
+
+
+_NO_FINDINGS: tuple[Finding, ...] = ()
+
+
+def parse_line(line_no: int, raw: bytes, counts: LineCounts) -> tuple[dict[str, Any] | None, Sequence[Finding]]:
+    """One line's object (``None`` for a blank line or one that is not a JSON object) and its
+    syntax findings; ``counts`` says which of blank, object or rejected the line was."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        findings: list[Finding] = []
+        obj, reason = _UNPARSED, str(exc)
+        if raw.startswith(_BOM):  # orjson rejects a BOM: say so, then read the line without it
+            findings.append(
+                _finding(
+                    rules.BYTE_ORDER_MARK,
+                    line_no,
+                    "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored",
+                )
+            )
+            raw = raw[3:]
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as again:
+                reason = str(again)
+        if obj is _UNPARSED:
+            if not raw.strip():
+                counts.blank += 1
+            else:
+                counts.rejected += 1
+                findings.append(_parse_failure(raw, line_no, reason))
+            return None, findings
+        more = _object_findings(line_no, raw, obj, counts)
+        return (obj if type(obj) is dict else None), [*findings, *more]
+    return (obj if type(obj) is dict else None), _object_findings(line_no, raw, obj, counts)
+
+
+def _object_findings(line_no: int, raw: bytes, obj: Any, counts: LineCounts) -> Sequence[Finding]:
+    """``C102`` for a value that is not an object; ``C105`` for an object repeating a key."""
+    if type(obj) is not dict:
+        counts.rejected += 1
+        return [
+            _finding(
+                rules.NOT_AN_OBJECT,
+                line_no,
+                f"line is a JSON {_json_kind(obj)}, not an object; every Daily event is an object",
+            )
+        ]
+    counts.objects += 1
+    # Duplicate keys (orjson keeps the last silently). The cheapest proof that there are
+    # none: the line is exactly what orjson writes for the parsed object, as it is for
+    # compact writers such as JSON.stringify; a serialised dict never repeats a key.
+    try:
+        written = orjson.dumps(obj)
+    except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
+        written = b""
+    rest = len(raw) - len(written)  # the line ending, if the rest is the same bytes
+    same = raw.startswith(written) and (
+        rest == 0 or (rest == 1 and raw[-1] == 10) or (rest == 2 and raw.endswith(b"\r\n"))
+    )
+    if (written and same) or _surely_unique_keys(raw, obj):
+        return _NO_FINDINGS
+    dup = _duplicate_key(raw)
+    if dup is None:
+        return _NO_FINDINGS
+    return [
+        _finding(
+            rules.DUPLICATE_KEY,
+            line_no,
+            f"key {dup[1]!r} appears more than once in one object; parsers disagree on which "
+            "value wins (this checker uses the last)",
+            pointer=dup[0],
+        )
+    ]
 
 
 def _surely_unique_keys(raw: bytes, obj: dict[str, Any]) -> bool:
@@ -287,8 +325,11 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
     base = _CHAR_AT.sub("", reason).rstrip(": ").strip()
     if "depth limit" in base:
         return _finding(rules.TOO_DEEP, line_no, "line nests arrays/objects more than 1024 levels deep")
-    if "infinity" in base or text[char : char + 3] == "NaN" or text[char : char + 8] == "Infinity" or (
-        text[char : char + 9] == "-Infinity"
+    if (
+        "infinity" in base
+        or text[char : char + 3] == "NaN"
+        or text[char : char + 8] == "Infinity"
+        or (text[char : char + 9] == "-Infinity")
     ):
         start = char - 1 if char and text[char - 1] == "-" else char
         found = _NON_FINITE.match(text, start)

@@ -142,8 +142,12 @@ def exact_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """
     from jsonschema import Draft202012Validator
 
-    inlined = _inline_refs(schema, schema.get("$id", ""), ())
-    return Draft202012Validator(_python_dialect(inlined), registry=_python_registry())
+    return Draft202012Validator(python_schema(schema), registry=_python_registry())
+
+
+def python_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of one of our schemas with its ``$ref``s inlined, in the Python dialect."""
+    return _python_dialect(_inline_refs(schema, schema.get("$id", ""), ()))  # type: ignore[no-any-return]
 
 
 _ANNOTATIONS = frozenset({"description", "$comment", "title", "examples"})
