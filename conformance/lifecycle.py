@@ -153,18 +153,35 @@ class SessionTracker:
     def feed(self, record: list[Any]) -> list[Finding] | None:
         """Check one event, as its :func:`session_record` (which it may keep and change);
         ``None`` when there is nothing to say."""
-        # The hot path of every check: one look-up for the session, one for the action's plan.
+        # The hot path of every check, written out (a method call costs as much as a few
+        # look-ups): one look-up for the session, one for the action's plan, and the rare
+        # cases in methods of their own.
         key = (record[2], record[3])
         session = self.open.get(key)
-        if session is None:
-            return self._first_or_after_end(record, key)
         action = record[1]
-        direction, once, terminal, identity, _ = self._plans[action]
+        direction, once, terminal, identity, not_a_start = self._plans[action]
+        if session is None:
+            ended = self.ended.get(key)
+            if ended is not None:
+                return self._after_end(record[0], action, record[3], direction, ended)
+            self.sessions_seen += 1  # a new session
+            if terminal:
+                self._remember_end(key, [direction, action, record[0], False])
+            else:
+                # The first record is the session's known values from now on.
+                self.open[key] = [direction, record[0], record, {action: record[0]} if once else {}]
+            if not_a_start is not None and not self.partial:
+                return [self._not_a_start(not_a_start, record[0], action, record[3])]
+            return None
         if session[0] != direction:
             return [self._mixed(record[0], action, record[3], session[0], session[1])]
         findings: list[Finding] | None = None
         if once:
-            findings = self._step(session, record[0], action, record[3])
+            lines = session[3]
+            if action in lines or (action == "dialout-answered" and "dialout-connected" not in lines):
+                findings = self._step(session, record[0], action, record[3])
+            else:
+                lines[action] = record[0]
         known = session[2]
         for index in identity:
             value = record[index]
@@ -204,24 +221,6 @@ class SessionTracker:
         if action == "dialout-answered" and "dialout-connected" not in lines and not self.partial:
             return [self._answered_without_connected(line, session_id)]
         return None
-
-    def _first_or_after_end(self, record: list[Any], key: tuple[Any, str]) -> list[Finding] | None:
-        """An event of a session that is not open: a new session, or one that already ended."""
-        line, action = record[0], record[1]
-        direction, once, terminal, _, not_a_start = self._plans[action]
-        ended = self.ended.get(key)
-        if ended is not None:
-            return self._after_end(line, action, record[3], direction, ended)
-        self.sessions_seen += 1
-        findings: list[Finding] | None = None
-        if not_a_start is not None and not self.partial:
-            findings = [self._not_a_start(not_a_start, line, action, record[3])]
-        if terminal:
-            self._remember_end(key, [direction, action, line, False])
-        else:
-            # The first record is the session's known values from now on.
-            self.open[key] = [direction, line, record, {action: line} if once else {}]
-        return findings
 
     def _not_a_start(self, rule: rules.Rule, line: int, action: str, session_id: str) -> Finding:
         if rule is rules.ANSWERED_WITHOUT_CONNECTED:
