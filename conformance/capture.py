@@ -31,6 +31,8 @@ CAPTURE_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 #: Over-long lines are skipped in pieces of this size, never held whole.
 DRAIN_CHUNK = 1024 * 1024
+#: Lines are read in blocks of this size (see :func:`read_lines`).
+BLOCK_BYTES = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _UNPARSED = object()
 GZIP_MAGIC = b"\x1f\x8b"
@@ -94,21 +96,18 @@ def open_capture(path: str) -> IO[bytes]:
 
 
 class ProgressStream:
-    """A capture stream that reports, now and then, how far into the file reading has got."""
+    """A capture stream that reports, at each block read, how far into the file reading has got."""
 
-    def __init__(self, stream: Any, update: Any, every: int = 16384) -> None:
+    def __init__(self, stream: Any, update: Any) -> None:
         self.stream = stream
         # For gzip, progress follows the compressed file, whose size is what we know.
         self.raw = getattr(stream, "fileobj", None) or stream
         self.update = update
-        self.every = every
-        self.calls = 0
 
-    def readline(self, size: int = -1) -> bytes:
-        self.calls += 1
-        if self.calls % self.every == 0:
-            self.update(self.raw.tell())
-        return self.stream.readline(size)  # type: ignore[no-any-return]
+    def read1(self, size: int = -1) -> bytes:
+        self.update(self.raw.tell())
+        read = getattr(self.stream, "read1", None) or self.stream.read
+        return read(size)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.stream.close()
@@ -124,65 +123,135 @@ def read_capture(
         counts: updated in place as lines are read.
         max_line_bytes: longer lines are skipped with a ``C107`` finding.
     """
-    for item in read_lines(stream, counts, max_line_bytes):
-        if type(item) is not tuple:
-            yield item  # type: ignore[misc]
-            continue
-        line_no, raw = item
-        obj, findings = parse_line(line_no, raw, counts)
-        yield from findings
-        if obj is not None:
-            yield line_no, obj
+    done = line_no = 0  # lines of whole batches read; the last line reached
+    first = 1  # the first line of the batch being read (past line_no between batches)
+    try:
+        for item in read_lines(stream, counts, max_line_bytes):
+            if type(item) is not tuple:
+                yield item  # type: ignore[misc]
+                continue
+            first, batch = item
+            for line_no, raw in enumerate(batch, first):
+                obj, findings = parse_line(line_no, raw, counts)
+                yield from findings
+                if obj is not None:
+                    yield line_no, obj
+            done += len(batch)
+            first = line_no + 1
+    finally:
+        # A batch's lines are counted as they are reached (see read_lines).
+        counts.lines += done + line_no - first + 1
+
+
+#: A run of consecutive lines: the number of the first, and the lines without their ``\n``.
+LineBatch = tuple[int, list[bytes]]
 
 
 def read_lines(
     stream: IO[bytes], counts: LineCounts, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-) -> Iterator[tuple[int, bytes] | Finding]:
-    """Yield ``(line_number, bytes)`` for each physical line, to be parsed by :func:`parse_line`
-    (or proved valid without parsing, :mod:`.fastpath`).
+) -> Iterator[LineBatch | Finding]:
+    """Yield the capture's physical lines in batches, to be parsed by :func:`parse_line` (or
+    proved valid without parsing, :mod:`.fastpath`), and a Finding for each line that
+    cannot be handed on.
+
+    Lines come in batches because a capture can hold millions: splitting a block of the
+    file in one call, and looping over a list, costs far less per line than a Python call
+    to ``readline`` and a generator step for each. ``read1`` returns what is there, so a
+    capture streamed through standard input is checked as it arrives.
 
     A line longer than ``max_line_bytes`` is skipped in bounded pieces with a ``C107``
     finding; a stream that breaks off (a truncated gzip file, an I/O error) ends with one
-    ``C110`` finding. Each of those lines is counted here as rejected.
+    ``C110`` finding. Each of those lines is counted here, as rejected; the lines of a
+    batch are counted by the consumer as it reaches them, so that the counts stay exact
+    when it stops early. Memory stays below ``max_line_bytes`` plus one block.
     """
-    readline = stream.readline
-    # A local counter (attribute updates cost more per line), written back in `finally`, so
-    # the count is right even when the consumer stops reading early.
-    line_no = 0
-    try:
-        while True:
-            try:
-                raw = readline(max_line_bytes + 1)
-                if not raw:
-                    return
+    read = getattr(stream, "read1", None) or stream.read
+    line_no = 0  # lines handed on so far; the next one is line_no + 1
+    pending = b""  # the start of a line whose end is not read yet
+    while True:
+        try:
+            block = read(BLOCK_BYTES)
+        except (EOFError, OSError, zlib.error) as exc:
+            # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
+            yield _broken_off(line_no + 1, exc)
+            return
+        if not block:
+            if pending:  # a last line with no newline
+                yield from _batch(line_no + 1, [pending], counts, max_line_bytes)
                 line_no += 1
-                if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
-                    size = len(raw)
-                    while True:  # skip the rest of the over-long line without holding it
-                        chunk = readline(DRAIN_CHUNK)
-                        size += len(chunk)
-                        if not chunk or chunk.endswith(b"\n"):
-                            break
-                    counts.rejected += 1
-                    yield _finding(
-                        rules.LINE_TOO_LONG,
-                        line_no,
-                        f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
-                    )
-                    continue
-            except (EOFError, OSError, zlib.error) as exc:
-                # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
-                yield _finding(
-                    rules.UNREADABLE,
-                    line_no + 1,
-                    # No line number in the text: the finding's own line says where, also
-                    # when a worker read this as a piece of the file (conformance/parallel.py).
-                    f"the capture breaks off here: {_describe_read_error(exc)}; the lines before it were checked",
-                )
+            return
+        lines = (pending + block if pending else block).split(b"\n")
+        pending = lines.pop()
+        if lines:
+            yield from _batch(line_no + 1, lines, counts, max_line_bytes)
+            line_no += len(lines)
+        if len(pending) > max_line_bytes:
+            # An over-long line with no end in sight: skip to its end without holding it.
+            size = len(pending)
+            pending = b""
+            failure: BaseException | None = None
+            while True:
+                try:
+                    block = read(BLOCK_BYTES)
+                except (EOFError, OSError, zlib.error) as exc:
+                    failure, block = exc, b""  # reported after this line's finding
+                end = block.find(b"\n")
+                if end >= 0:
+                    size += end + 1
+                    pending = block[end + 1 :]  # the lines after it, read on as usual
+                    break
+                size += len(block)
+                if not block:
+                    break
+            line_no += 1
+            counts.lines += 1
+            counts.rejected += 1
+            yield _too_long(line_no, size, max_line_bytes)
+            if failure is not None:
+                yield _broken_off(line_no + 1, failure)
                 return
-            yield line_no, raw
-    finally:
-        counts.lines += line_no
+            if pending:  # split what followed the long line before reading more
+                more = pending.split(b"\n")
+                pending = more.pop()
+                if more:
+                    yield from _batch(line_no + 1, more, counts, max_line_bytes)
+                    line_no += len(more)
+
+
+def _batch(first: int, lines: list[bytes], counts: LineCounts, max_line_bytes: int) -> Iterator[LineBatch | Finding]:
+    """``(first, lines)``, or, when some of them are too long, the rest around their ``C107``s."""
+    if max(map(len, lines)) <= max_line_bytes:
+        yield first, lines
+        return
+    start = 0
+    for index, raw in enumerate(lines):
+        if len(raw) > max_line_bytes:
+            if index > start:
+                yield first + start, lines[start:index]
+            counts.lines += 1
+            counts.rejected += 1
+            yield _too_long(first + index, len(raw) + 1, max_line_bytes)  # + 1: its newline
+            start = index + 1
+    if start < len(lines):
+        yield first + start, lines[start:]
+
+
+def _broken_off(line_no: int, exc: BaseException) -> Finding:
+    return _finding(
+        rules.UNREADABLE,
+        line_no,
+        # No line number in the text: the finding's own line says where, also when a
+        # worker read this as a piece of the file (conformance/parallel.py).
+        f"the capture breaks off here: {_describe_read_error(exc)}; the lines before it were checked",
+    )
+
+
+def _too_long(line_no: int, size: int, max_line_bytes: int) -> Finding:
+    return _finding(
+        rules.LINE_TOO_LONG,
+        line_no,
+        f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
+    )
 
 
 _NO_FINDINGS: tuple[Finding, ...] = ()
@@ -240,10 +309,8 @@ def _object_findings(line_no: int, raw: bytes, obj: Any, counts: LineCounts) -> 
         written = orjson.dumps(obj)
     except TypeError:  # orjson writes at most 254 levels but reads 1024: check exactly
         written = b""
-    rest = len(raw) - len(written)  # the line ending, if the rest is the same bytes
-    same = raw.startswith(written) and (
-        rest == 0 or (rest == 1 and raw[-1] == 10) or (rest == 2 and raw.endswith(b"\r\n"))
-    )
+    rest = len(raw) - len(written)  # a CR left of a CRLF ending, if the rest is the same bytes
+    same = raw.startswith(written) and (rest == 0 or (rest == 1 and raw[-1] == 13))
     if (written and same) or _surely_unique_keys(raw, obj):
         return _NO_FINDINGS
     dup = _duplicate_key(raw)

@@ -72,6 +72,8 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
     counts = LineCounts()
     by_action = tally.by_action
     no_action = other = unknown = proven = 0
+    done = line = 0  # lines of whole batches read; the last line reached
+    first = 1  # the first line of the batch being read (past `line` between batches)
     tuple_ = tuple
     record_of = session_record
     keys = record_keys()
@@ -82,67 +84,74 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
             if type(item) is not tuple_:
                 yield item  # type: ignore[misc]
                 continue
-            line, raw = item
-            if raw.startswith(PREFIX):
-                # The fast path (conformance/fastpath.py): a compact valid event, proved so
-                # in one pass, or declined, and then checked below as if it never ran.
-                try:
-                    struct = decode(raw)
-                except declined:
-                    struct = None
-                if struct is not None and len(encode(struct)) == len(raw.rstrip()) and raw.find(b"\\") < 0:
-                    proven += 1
-                    name = action_of[type(struct)]
-                    by_action[name] = by_action.get(name, 0) + 1
-                    cid, sid, k4, k5, k6, k7 = fields(struct)
-                    if sid is not None:
-                        yield [line, name, cid, sid, k4, k5, k6, k7]
+            first, batch = item
+            line = first - 1
+            for raw in batch:
+                line += 1
+                if raw.startswith(PREFIX):
+                    # The fast path (conformance/fastpath.py): a compact valid event, proved so
+                    # in one pass, or declined, and then checked below as if it never ran.
+                    try:
+                        struct = decode(raw)
+                    except declined:
+                        struct = None
+                    if struct is not None and len(encode(struct)) == len(raw.rstrip()) and raw.find(b"\\") < 0:
+                        proven += 1
+                        name = action_of[type(struct)]
+                        by_action[name] = by_action.get(name, 0) + 1
+                        cid, sid, k4, k5, k6, k7 = fields(struct)
+                        if sid is not None:
+                            yield [line, name, cid, sid, k4, k5, k6, k7]
+                        continue
+                event, findings = parse_line(line, raw, counts)
+                if findings:
+                    yield from findings
+                if event is None:
                     continue
-            event, findings = parse_line(line, raw, counts)
-            if findings:
-                yield from findings
-            if event is None:
-                continue
-            action = event.get("action")
-            if type(action) is not str:
-                # A Daily webhook delivery names itself in `type`, not `action` (issue 5).
-                if "action" not in event and _is_webhook(event):
-                    yield [line, event]
+                action = event.get("action")
+                if type(action) is not str:
+                    # A Daily webhook delivery names itself in `type`, not `action` (issue 5).
+                    if "action" not in event and _is_webhook(event):
+                        yield [line, event]
+                        continue
+                    no_action += 1
+                    yield _missing_action(line, event)
                     continue
-                no_action += 1
-                yield _missing_action(line, event)
-                continue
-            es = schemas.get(action)
-            if es is None:
-                if is_telephony_family(action):
-                    unknown += 1
-                    by_action[action] = by_action.get(action, 0) + 1
-                    sid = event.get("sessionId")
-                    yield unknown_action_finding(line, action, sid if isinstance(sid, str) else None)
-                else:
-                    other += 1  # a non-telephony event: counted, never flagged
-                continue
-            by_action[action] = by_action.get(action, 0) + 1
-            valid = es.fast.is_valid(event)
-            if not valid:
-                yield from schema_findings(line, event, es)
-            if strict:
-                yield from undocumented_findings(line, event, es)
-            action = es.action  # one string object per action: cheap to send and hash
-            if valid:
-                # The common case: session_record's record, built here without most of its
-                # type checks, since in a valid event callClientId and the declared identity
-                # fields are strings or absent (dialin-ready does not declare sessionId).
-                get = event.get
-                sid = get("sessionId")
-                if type(sid) is str:
-                    k4, k5, k6, k7 = keys[action]
-                    yield [line, action, get("callClientId"), sid, get(k4), get(k5), get(k6), get(k7)]
-                continue
-            record = record_of(line, action, event)
-            if record is not None:
-                yield record
+                es = schemas.get(action)
+                if es is None:
+                    if is_telephony_family(action):
+                        unknown += 1
+                        by_action[action] = by_action.get(action, 0) + 1
+                        sid = event.get("sessionId")
+                        yield unknown_action_finding(line, action, sid if isinstance(sid, str) else None)
+                    else:
+                        other += 1  # a non-telephony event: counted, never flagged
+                    continue
+                by_action[action] = by_action.get(action, 0) + 1
+                valid = es.fast.is_valid(event)
+                if not valid:
+                    yield from schema_findings(line, event, es)
+                if strict:
+                    yield from undocumented_findings(line, event, es)
+                action = es.action  # one string object per action: cheap to send and hash
+                if valid:
+                    # The common case: session_record's record, built here without most of its
+                    # type checks, since in a valid event callClientId and the declared identity
+                    # fields are strings or absent (dialin-ready does not declare sessionId).
+                    get = event.get
+                    sid = get("sessionId")
+                    if type(sid) is str:
+                        k4, k5, k6, k7 = keys[action]
+                        yield [line, action, get("callClientId"), sid, get(k4), get(k5), get(k6), get(k7)]
+                    continue
+                record = record_of(line, action, event)
+                if record is not None:
+                    yield record
+            done += len(batch)
+            first = line + 1
     finally:
+        # A batch's lines are counted as they are reached (see capture.read_lines).
+        counts.lines += done + line - first + 1
         counts.objects += proven
         tally.lines += counts.lines
         tally.blank += counts.blank

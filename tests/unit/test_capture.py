@@ -9,8 +9,11 @@ import os
 import time
 import tracemalloc
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.capture import (
     CaptureUnreadable,
@@ -18,6 +21,7 @@ from conformance.capture import (
     capture_files,
     open_capture,
     read_capture,
+    read_lines,
 )
 from conformance.checker import CaptureSummary, check_file
 
@@ -399,3 +403,56 @@ def test_read_capture_yields_objects_and_findings_in_line_order() -> None:
     assert [item[0] if isinstance(item, tuple) else item.line for item in items] == [1, 2, 4]
     assert isinstance(items[0], tuple) and items[0][1]["action"] == "dialin-ready"
     assert (counts.lines, counts.blank, counts.objects, counts.rejected) == (4, 1, 2, 1)
+
+
+# --- reading lines in batches -----------------------------------------------------------
+class _Trickle(io.RawIOBase):
+    """A stream that hands out its bytes in pieces of the given sizes (then the rest), as a
+    pipe or a slow disk does, so that lines and CRLFs fall across block boundaries."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self.data, self.sizes, self.at = data, sizes, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, n: int = -1) -> bytes:
+        size = self.sizes.pop(0) if self.sizes else len(self.data)
+        piece = self.data[self.at : self.at + max(1, min(size, n))]
+        self.at += len(piece)
+        return piece
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=30), st.sampled_from([b"", b"\r", b"x" * 70, b"y" * 200])), max_size=12
+    ).map(b"\n".join),
+    st.lists(st.integers(1, 90), max_size=30),
+    st.integers(1, 100),
+    st.integers(1, 64),
+)
+def test_batched_reading_hands_on_every_line_once_in_order(
+    data: bytes, sizes: list[int], max_line_bytes: int, block: int
+) -> None:
+    expected = data.split(b"\n")
+    if expected[-1] == b"":
+        expected.pop()  # a final newline ends the last line; it does not begin another
+    counts = LineCounts()
+    with mock.patch("conformance.capture.BLOCK_BYTES", block):
+        items = list(read_lines(_Trickle(data, sizes), counts, max_line_bytes))
+    got: dict[int, bytes | str] = {}
+    for item in items:
+        if isinstance(item, tuple):
+            first, batch = item
+            assert batch
+            for offset, raw in enumerate(batch):
+                got[first + offset] = raw
+        else:
+            assert item.rule == "C107"
+            got[item.line] = "C107"
+    assert sorted(got) == list(range(1, len(expected) + 1))  # every line once, numbered in order
+    for number, raw in enumerate(expected, 1):
+        assert got[number] == ("C107" if len(raw) > max_line_bytes else raw), number
+    # read_lines counts the lines it does not hand on; the consumer counts the others.
+    assert counts.lines == counts.rejected == sum(len(raw) > max_line_bytes for raw in expected)
