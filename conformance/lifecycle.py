@@ -195,7 +195,10 @@ class SessionTracker:
                     findings = [*findings, changed] if findings else [changed]
         if terminal:
             del self.open[key]
-            self._remember_end(key, [direction, action, record[0], False])
+            memory = self.ended  # _remember_end, written out: it runs for every session
+            memory[key] = [direction, action, record[0], False]
+            if len(memory) > self.ended_memory:
+                memory.popitem(last=False)
         return findings
 
     def open_sessions(self) -> int:

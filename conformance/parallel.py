@@ -33,9 +33,11 @@ the OOM killer strikes:
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import gc
 import io
+import itertools
 import marshal
 import os
 import pickle
@@ -47,7 +49,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -194,16 +196,32 @@ def check_lines_parallel(
     numbers counted from the top of the file. ``executor`` lets a caller (the tests) reuse
     one pool; ``progress`` is called with the byte offset reached after each range.
     """
+    # One range's items at a time, flattened in C: this loop runs in the one busy process,
+    # and a generator step per item would cost it as much as the lifecycle check itself.
+    ranges = _ranges_checked(path, tally, options, workers, progress, executor, chunk_bytes)
+    return itertools.chain.from_iterable(ranges)
+
+
+def _ranges_checked(
+    path: str,
+    tally: LineTally,
+    options: Options,
+    workers: int,
+    progress: Callable[[int], Any] | None,
+    executor: Executor | None,
+    chunk_bytes: int,
+) -> Iterator[Iterable[Finding | Record]]:
+    """The items of :func:`check_lines_parallel`, a range's worth at a time."""
     try:
         identity = file_identity(path)
         size = os.path.getsize(path)
     except OSError as exc:
-        yield _stopped(1, f"the file could not be read ({exc.strerror or exc})")
+        yield [_stopped(1, f"the file could not be read ({exc.strerror or exc})")]
         return
     try:
         folder = tempfile.mkdtemp(prefix="telephony-conformance-")
     except OSError:  # no writable temporary folder: check in this process instead
-        yield from _in_this_process(path, tally, options)
+        yield _in_this_process(path, tally, options)
         return
     starts = iter(range(0, size, chunk_bytes))
     pending: deque[Future[str]] = deque()
@@ -229,7 +247,7 @@ def check_lines_parallel(
             for future in pending:
                 future.cancel()
             pending.clear()
-            yield from _in_this_process(path, tally, options)
+            yield _in_this_process(path, tally, options)
             return
         offset = 0
         while pending:
@@ -237,32 +255,27 @@ def check_lines_parallel(
                 result = _load_chunk(pending.popleft().result())
                 submit()
             except CaptureChanged as exc:
-                yield _stopped(offset + 1, f"the capture changed while it was being checked: {exc}")
+                yield [_stopped(offset + 1, f"the capture changed while it was being checked: {exc}")]
                 return
             except BrokenProcessPool:
-                yield _stopped(
-                    offset + 1,
-                    "a worker process died (killed, or out of memory?); "
-                    "check again, with --jobs 1 to use one process",
-                )
+                yield [
+                    _stopped(
+                        offset + 1,
+                        "a worker process died (killed, or out of memory?); "
+                        "check again, with --jobs 1 to use one process",
+                    )
+                ]
                 return
             except (OSError, RuntimeError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-                yield _stopped(offset + 1, f"a worker could not go on ({reason})")
+                yield [_stopped(offset + 1, f"a worker could not go on ({reason})")]
                 return
-            records: list[Record] = marshal.loads(result.records)
-            findings = result.findings
-            if findings:
-                yield from _merge(records, findings, offset)
-            else:  # the common case, kept tight: this loop runs in the one busy process
-                for record in records:
-                    record[0] += offset
-                yield from records
+            yield _merge(marshal.loads(result.records), result.findings, offset)
             offset += result.tally.lines
             tally.add(result.tally)
             if progress is not None:
                 progress(result.end)
-            if any(f.rule == rules.UNREADABLE.id for f in findings):
+            if any(f.rule == rules.UNREADABLE.id for f in result.findings):
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         try:
@@ -300,23 +313,24 @@ def _stopped(line: int, reason: str) -> Finding:
     )
 
 
-def _merge(records: list[Record], findings: list[Finding], offset: int) -> Iterator[Finding | Record]:
+def _merge(records: list[Record], findings: list[Finding], offset: int) -> list[Finding | Record]:
     """A range's findings and records merged by line (a line's findings before its record),
     with line numbers moved down by ``offset``."""
-    replace = dataclasses.replace
-    count = len(findings)
-    index = 0
-    next_line = findings[0].line
+    merged: list[Finding | Record] = []
+    start = 0
+    for finding in findings:  # few: found by bisection among the many records
+        end = bisect.bisect_left(records, finding.line, lo=start, key=_line_of)
+        merged += records[start:end]
+        merged.append(dataclasses.replace(finding, line=finding.line + offset))
+        start = end
+    merged += records[start:] if start else records
     for record in records:
-        line = record[0]
-        while next_line <= line:
-            yield replace(findings[index], line=next_line + offset)
-            index += 1
-            next_line = findings[index].line if index < count else sys.maxsize
-        record[0] = line + offset
-        yield record
-    for finding in findings[index:]:
-        yield replace(finding, line=finding.line + offset)
+        record[0] += offset
+    return merged
+
+
+def _line_of(record: Record) -> int:
+    return record[0]  # type: ignore[no-any-return]
 
 
 class _Range(io.RawIOBase):
