@@ -24,6 +24,7 @@ from conformance.capture import (
     read_lines,
 )
 from conformance.checker import CaptureSummary, check_file
+from conformance.options import Options
 
 READY = b'{"action":"dialin-ready","callClientId":"c","sipEndpoint":"sip:room@sip.daily.co","provider":"daily"}'
 BAD_READY = b'{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # no sipEndpoint: S201
@@ -456,3 +457,17 @@ def test_batched_reading_hands_on_every_line_once_in_order(
         assert got[number] == ("C107" if len(raw) > max_line_bytes else raw), number
     # read_lines counts the lines it does not hand on; the consumer counts the others.
     assert counts.lines == counts.rejected == sum(len(raw) > max_line_bytes for raw in expected)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_progress_in_one_process_follows_the_file_to_its_end(tmp_path: Path, compressed: bool) -> None:
+    data = (READY + b"\n") * 30_000  # about 3 MiB: several blocks
+    path = tmp_path / ("c.ndjson.gz" if compressed else "c.ndjson")
+    path.write_bytes(gzip.compress(data, mtime=0) if compressed else data)
+    size = path.stat().st_size
+    calls: list[int] = []
+    summary = CaptureSummary(str(path))
+    assert list(check_file(str(path), summary, Options(jobs=1), progress=calls.append)) == []
+    assert summary.lines == 30_000
+    assert len(calls) >= 2 and calls == sorted(calls), calls
+    assert calls[0] < size and calls[-1] == size  # offsets in the file as stored (compressed or not)
