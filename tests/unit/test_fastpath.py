@@ -212,3 +212,24 @@ def test_a_schema_the_compiler_does_not_know_is_left_to_the_exact_path(change: d
 def test_a_repeated_key_in_an_otherwise_valid_event_is_still_found(line: bytes) -> None:
     findings = [item for item in _check(line + b"\n", True)[0] if not isinstance(item, list)]
     assert [f.rule for f in findings] == ["C104"]
+
+
+@SETTINGS
+@given(
+    st.binary(max_size=12) | st.text(max_size=6).map(str.encode),
+    st.binary(max_size=3) | st.sampled_from([b"\r", b" ", b"\x0c", b"\x0b", b"\xc2\xa0", b"\x00"]),
+)
+def test_the_fast_path_reads_bytes_as_orjson_does(inside: bytes, after: bytes) -> None:
+    # Raw bytes inside a string and after the object: invalid UTF-8, CESU-8 surrogates,
+    # control characters, white space that JSON does not allow. Whatever the fast path
+    # accepts, orjson reads too, to the same value.
+    line = b'{"action":"dialin-ready","callClientId":"' + inside + b'","sipEndpoint":"sip:a@b","provider":"d"}' + after
+    fast = fast_path()
+    assert fast is not None
+    try:
+        struct = fast.decode(line)
+    except fast.errors:
+        return
+    if len(fast.encode(struct)) != len(line.rstrip()) or b"\\" in line:
+        return
+    assert orjson.loads(line)["callClientId"] == struct.callClientId
