@@ -96,18 +96,28 @@ def open_capture(path: str) -> IO[bytes]:
 
 
 class ProgressStream:
-    """A capture stream that reports, at each block read, how far into the file reading has got."""
+    """A capture stream that reports, at each block read, how far into the file reading has got.
+
+    A pipe or a FIFO has no position to report (``tell`` fails): reading it goes on without
+    progress, never with a read error.
+    """
 
     def __init__(self, stream: Any, update: Any) -> None:
         self.stream = stream
         # For gzip, progress follows the compressed file, whose size is what we know.
         self.raw = getattr(stream, "fileobj", None) or stream
         self.update = update
+        self.read = getattr(stream, "read1", None) or stream.read
 
     def read1(self, size: int = -1) -> bytes:
-        self.update(self.raw.tell())
-        read = getattr(self.stream, "read1", None) or self.stream.read
-        return read(size)  # type: ignore[no-any-return]
+        if self.update is not None:
+            try:
+                position = self.raw.tell()
+            except (OSError, ValueError):  # not seekable: no progress to show
+                self.update = None
+            else:
+                self.update(position)
+        return self.read(size)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.stream.close()
@@ -167,28 +177,46 @@ def read_lines(
     """
     read = getattr(stream, "read1", None) or stream.read
     line_no = 0  # lines handed on so far; the next one is line_no + 1
-    pending = b""  # the start of a line whose end is not read yet
+    # The start of a line whose end is not read yet, in the pieces it came in: joined once
+    # when its end comes, since re-joining at every small read1 would cost time quadratic
+    # in the line's length.
+    pieces: list[bytes] = []
+    held = 0  # their total size
+    carry = b""  # what was read past the end of an over-long line, not split yet
     while True:
-        try:
-            block = read(BLOCK_BYTES)
-        except (EOFError, OSError, zlib.error) as exc:
-            # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
-            yield _broken_off(line_no + 1, exc)
-            return
-        if not block:
-            if pending:  # a last line with no newline
-                yield from _batch(line_no + 1, [pending], counts, max_line_bytes)
-                line_no += 1
-            return
-        lines = (pending + block if pending else block).split(b"\n")
-        pending = lines.pop()
-        if lines:
-            yield from _batch(line_no + 1, lines, counts, max_line_bytes)
-            line_no += len(lines)
-        if len(pending) > max_line_bytes:
+        if carry:
+            block, carry = carry, b""
+        else:
+            try:
+                block = read(BLOCK_BYTES)
+            except (EOFError, OSError, zlib.error) as exc:
+                # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
+                yield _broken_off(line_no + 1, exc)
+                return
+            if not block:
+                if pieces:  # a last line with no newline
+                    yield from _batch(line_no + 1, [b"".join(pieces)], counts, max_line_bytes)
+                    line_no += 1
+                return
+        if pieces and block.find(b"\n") < 0:
+            pieces.append(block)  # the line goes on
+            held += len(block)
+        else:
+            if pieces:
+                pieces.append(block)
+                block = b"".join(pieces)
+                pieces, held = [], 0
+            lines = block.split(b"\n")
+            rest = lines.pop()
+            if lines:
+                yield from _batch(line_no + 1, lines, counts, max_line_bytes)
+                line_no += len(lines)
+            if rest:
+                pieces, held = [rest], len(rest)
+        if held > max_line_bytes:
             # An over-long line with no end in sight: skip to its end without holding it.
-            size = len(pending)
-            pending = b""
+            size = held
+            pieces, held = [], 0
             failure: BaseException | None = None
             while True:
                 try:
@@ -198,7 +226,7 @@ def read_lines(
                 end = block.find(b"\n")
                 if end >= 0:
                     size += end + 1
-                    pending = block[end + 1 :]  # the lines after it, read on as usual
+                    carry = block[end + 1 :]  # the lines after it, read on as usual
                     break
                 size += len(block)
                 if not block:
@@ -210,12 +238,6 @@ def read_lines(
             if failure is not None:
                 yield _broken_off(line_no + 1, failure)
                 return
-            if pending:  # split what followed the long line before reading more
-                more = pending.split(b"\n")
-                pending = more.pop()
-                if more:
-                    yield from _batch(line_no + 1, more, counts, max_line_bytes)
-                    line_no += len(more)
 
 
 def _batch(first: int, lines: list[bytes], counts: LineCounts, max_line_bytes: int) -> Iterator[LineBatch | Finding]:

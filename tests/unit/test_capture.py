@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.capture import (
+    DEFAULT_MAX_LINE_BYTES,
     CaptureUnreadable,
     LineCounts,
     capture_files,
@@ -471,3 +473,34 @@ def test_progress_in_one_process_follows_the_file_to_its_end(tmp_path: Path, com
     assert summary.lines == 30_000
     assert len(calls) >= 2 and calls == sorted(calls), calls
     assert calls[0] < size and calls[-1] == size  # offsets in the file as stored (compressed or not)
+
+
+def test_a_long_line_arriving_in_small_pieces_is_read_in_linear_time() -> None:
+    # A line just under the limit, trickling in 1 KiB at a time (a slow pipe): joining the
+    # pieces again at every read would copy gigabytes; they are joined once.
+    line = b'{"action":"x","pad":"' + b"p" * (DEFAULT_MAX_LINE_BYTES - 40) + b'"}'
+    data = line + b"\n" + READY + b"\n"
+    counts = LineCounts()
+    start = time.perf_counter()
+    items = list(read_lines(_Trickle(data, [1024] * (len(data) // 1024 + 1)), counts))
+    assert time.perf_counter() - start < 5  # bounded time, as for deep nesting (§5)
+    assert [(first, [len(raw) for raw in batch]) for first, batch in items] == [(1, [len(line)]), (2, [len(READY)])]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_checked_with_a_progress_callback_that_cannot_be_told_where_it_is(tmp_path: Path) -> None:
+    # The CLI draws a progress bar whenever stderr is a terminal, whatever it reads: a pipe
+    # has no position, so it gets no progress, and is read to the end all the same.
+    fifo = tmp_path / "events.ndjson"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=((READY + b"\n") * 20_000,))
+    writer.start()
+    calls: list[int] = []
+    summary = CaptureSummary(str(fifo))
+    try:
+        findings = list(check_file(str(fifo), summary, Options(jobs=1), progress=calls.append))
+    finally:
+        writer.join()
+    assert findings == []
+    assert summary.lines == 20_000
+    assert calls == []
