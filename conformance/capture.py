@@ -29,9 +29,7 @@ from .findings import Finding, json_pointer
 
 CAPTURE_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
-#: Over-long lines are skipped in pieces of this size, never held whole.
-DRAIN_CHUNK = 1024 * 1024
-#: Lines are read in blocks of this size (see :func:`read_lines`).
+#: Lines are read, and over-long lines skipped, in blocks of this size (see :func:`read_lines`).
 BLOCK_BYTES = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _UNPARSED = object()
@@ -107,7 +105,6 @@ class ProgressStream:
         # For gzip, progress follows the compressed file, whose size is what we know.
         self.raw = getattr(stream, "fileobj", None) or stream
         self.update = update
-        self.read = getattr(stream, "read1", None) or stream.read
 
     def read1(self, size: int = -1) -> bytes:
         if self.update is not None:
@@ -117,7 +114,7 @@ class ProgressStream:
                 self.update = None
             else:
                 self.update(position)
-        return self.read(size)  # type: ignore[no-any-return]
+        return self.stream.read1(size)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.stream.close()
@@ -259,8 +256,7 @@ def _batch(first: int, lines: list[bytes], counts: LineCounts, max_line_bytes: i
 
 
 def _broken_off(line_no: int, exc: BaseException) -> Finding:
-    return _finding(
-        rules.UNREADABLE,
+    return rules.UNREADABLE.finding(
         line_no,
         # No line number in the text: the finding's own line says where, also when a
         # worker read this as a piece of the file (conformance/parallel.py).
@@ -269,8 +265,7 @@ def _broken_off(line_no: int, exc: BaseException) -> Finding:
 
 
 def _too_long(line_no: int, size: int, max_line_bytes: int) -> Finding:
-    return _finding(
-        rules.LINE_TOO_LONG,
+    return rules.LINE_TOO_LONG.finding(
         line_no,
         f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
     )
@@ -282,19 +277,17 @@ _NO_FINDINGS: tuple[Finding, ...] = ()
 def parse_line(line_no: int, raw: bytes, counts: LineCounts) -> tuple[dict[str, Any] | None, Sequence[Finding]]:
     """One line's object (``None`` for a blank line or one that is not a JSON object) and its
     syntax findings; ``counts`` says which of blank, object or rejected the line was."""
+    bom: Sequence[Finding] = _NO_FINDINGS
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        findings: list[Finding] = []
         obj, reason = _UNPARSED, str(exc)
         if raw.startswith(_BOM):  # orjson rejects a BOM: say so, then read the line without it
-            findings.append(
-                _finding(
-                    rules.BYTE_ORDER_MARK,
-                    line_no,
-                    "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored",
+            bom = [
+                rules.BYTE_ORDER_MARK.finding(
+                    line_no, "line starts with a UTF-8 byte order mark (EF BB BF); it was ignored"
                 )
-            )
+            ]
             raw = raw[3:]
             try:
                 obj = orjson.loads(raw)
@@ -303,13 +296,11 @@ def parse_line(line_no: int, raw: bytes, counts: LineCounts) -> tuple[dict[str, 
         if obj is _UNPARSED:
             if not raw.strip():
                 counts.blank += 1
-            else:
-                counts.rejected += 1
-                findings.append(_parse_failure(raw, line_no, reason))
-            return None, findings
-        more = _object_findings(line_no, raw, obj, counts)
-        return (obj if type(obj) is dict else None), [*findings, *more]
-    return (obj if type(obj) is dict else None), _object_findings(line_no, raw, obj, counts)
+                return None, bom
+            counts.rejected += 1
+            return None, [*bom, _parse_failure(raw, line_no, reason)]
+    findings = _object_findings(line_no, raw, obj, counts)
+    return (obj if type(obj) is dict else None), ([*bom, *findings] if bom else findings)
 
 
 def _object_findings(line_no: int, raw: bytes, obj: Any, counts: LineCounts) -> Sequence[Finding]:
@@ -317,8 +308,7 @@ def _object_findings(line_no: int, raw: bytes, obj: Any, counts: LineCounts) -> 
     if type(obj) is not dict:
         counts.rejected += 1
         return [
-            _finding(
-                rules.NOT_AN_OBJECT,
+            rules.NOT_AN_OBJECT.finding(
                 line_no,
                 f"line is a JSON {_json_kind(obj)}, not an object; every Daily event is an object",
             )
@@ -339,8 +329,7 @@ def _object_findings(line_no: int, raw: bytes, obj: Any, counts: LineCounts) -> 
     if dup is None:
         return _NO_FINDINGS
     return [
-        _finding(
-            rules.DUPLICATE_KEY,
+        rules.DUPLICATE_KEY.finding(
             line_no,
             f"key {dup[1]!r} appears more than once in one object; parsers disagree on which "
             "value wins (this checker uses the last)",
@@ -373,10 +362,6 @@ def _surely_unique_keys(raw: bytes, obj: dict[str, Any]) -> bool:
     return raw.count(b'":') == keys
 
 
-def _finding(rule: rules.Rule, line: int, message: str, pointer: str | None = None) -> Finding:
-    return Finding(line=line, rule=rule.id, severity=rule.severity, message=message, pointer=pointer)
-
-
 def _describe_read_error(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "the gzip stream ends early (truncated file?)"
@@ -402,8 +387,7 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _finding(
-            rules.INVALID_UTF8,
+        return rules.INVALID_UTF8.finding(
             line_no,
             f"line is not valid UTF-8: byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} cannot be decoded",
         )
@@ -413,7 +397,7 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
     char = int(match.group(2)) if match else 0
     base = _CHAR_AT.sub("", reason).rstrip(": ").strip()
     if "depth limit" in base:
-        return _finding(rules.TOO_DEEP, line_no, "line nests arrays/objects more than 1024 levels deep")
+        return rules.TOO_DEEP.finding(line_no, "line nests arrays/objects more than 1024 levels deep")
     if (
         "infinity" in base
         or text[char : char + 3] == "NaN"
@@ -425,8 +409,7 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
         literal = found.group() if found else "number"
         if len(literal) > 24:
             literal = literal[:23] + "…"
-        return _finding(
-            rules.NON_FINITE_NUMBER,
+        return rules.NON_FINITE_NUMBER.finding(
             line_no,
             f"{literal} at column {column} is not a JSON number (NaN, Infinity and overflowing numbers are not JSON)",
         )
@@ -435,7 +418,7 @@ def _parse_failure(raw: bytes, line_no: int, reason: str) -> Finding:
         where = " at the end of the line (it is cut short)"
     else:
         where = f" at column {column}" if column is not None else ""
-    return _finding(rules.INVALID_JSON, line_no, f"line is not valid JSON: {base}{where}")
+    return rules.INVALID_JSON.finding(line_no, f"line is not valid JSON: {base}{where}")
 
 
 # The tokens that shape a JSON text: a key (a string followed by ':'), any other string,

@@ -36,16 +36,17 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Annotated, Any, Literal, Union
 
-from .schemas import ACTIONS, load_schemas, python_schema
+from .lifecycle import IDENTITY_FIELDS
+from .schemas import ACTIONS, ANNOTATIONS, load_schemas, python_schema
 
 #: Every line the fast path may accept starts with this: ``action`` first, and a telephony one.
 PREFIX = b'{"action":"dial'
 
 #: What a record (:func:`~conformance.lifecycle.session_record`) takes from an event, in order.
-RECORD_FIELDS = ("callClientId", "sessionId", "sipCallId", "destination", "origin", "provider")
+RECORD_FIELDS = ("callClientId", "sessionId", *IDENTITY_FIELDS)
 
-#: Schema keywords that say nothing about validity.
-_ANNOTATIONS = frozenset({"title", "description", "examples", "$comment", "$schema", "$id", "default"})
+#: Schema keywords that say nothing about validity (a file's own `$schema` and `$id` too).
+_ANNOTATIONS = ANNOTATIONS | {"$schema", "$id", "default"}
 
 
 class Unsupported(Exception):
@@ -62,7 +63,11 @@ class FastPath:
     errors: tuple[type[BaseException], ...]
     action_of: dict[type, str]
     fields: Callable[[Any], tuple[Any, ...]]
-    actions: frozenset[str]  # the actions that have a struct (all ten, unless a schema is unsupported)
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """The actions that have a struct (all ten, unless a schema is unsupported)."""
+        return frozenset(self.action_of.values())
 
 
 def _decline(raw: bytes) -> Any:
@@ -76,7 +81,6 @@ DECLINE_ALL = FastPath(
     errors=(Unsupported,),
     action_of={},
     fields=tuple,
-    actions=frozenset(),
 )
 
 
@@ -105,7 +109,6 @@ def fast_path() -> FastPath | None:
         errors=(msgspec.MsgspecError, ValueError),
         action_of=action_of,
         fields=attrgetter(*RECORD_FIELDS),
-        actions=frozenset(action_of.values()),
     )
 
 
@@ -114,13 +117,12 @@ def struct_for(action: str, schema: dict[str, Any]) -> type:
     import msgspec
 
     node = python_schema(schema)
-    _only(node, {"type", "required", "properties"})
-    if node.get("type") != "object" or not isinstance(node.get("properties"), dict):
-        raise Unsupported("an event schema must be an object with properties")
+    if _keywords(node) != {"type", "required", "properties"} or node["type"] != "object":
+        raise Unsupported(f"an event schema must be an object with properties, not {sorted(_keywords(node))}")
     properties: dict[str, Any] = node["properties"]
     required = set(node.get("required", ()))
-    tag = properties.get("action")
-    if not isinstance(tag, dict) or _bare(tag) != {"const": action} or "action" not in required:
+    tag: Any = properties.get("action")
+    if _keywords(tag) != {"const"} or tag["const"] != action or "action" not in required:
         raise Unsupported("'action' must be a required const naming the event")
     fields: list[Any] = []
     for name, sub in properties.items():
@@ -150,9 +152,7 @@ def _type_of(node: Any) -> Any:
     """The msgspec type of one property schema (Python dialect, ``$ref``s inlined)."""
     import msgspec
 
-    if not isinstance(node, dict):
-        raise Unsupported(f"schema {node!r}")
-    keys = set(node) - _ANNOTATIONS
+    keys = _keywords(node)
     if node.get("type") == "string" and keys <= {"type", "pattern"}:
         return _string(node.get("pattern"))
     if keys == {"anyOf"} and all(_is_string(branch) for branch in node["anyOf"]):
@@ -181,8 +181,16 @@ def _type_of(node: Any) -> Any:
     raise Unsupported(f"schema keywords {sorted(keys)}")
 
 
+def _keywords(node: Any) -> set[str]:
+    """The keywords of a schema that bear on validity; a schema that is not an object has none
+    the compiler can use."""
+    if not isinstance(node, dict):
+        raise Unsupported(f"schema {node!r}")
+    return set(node) - _ANNOTATIONS
+
+
 def _is_string(node: Any) -> bool:
-    return isinstance(node, dict) and node.get("type") == "string" and set(node) - _ANNOTATIONS <= {"type", "pattern"}
+    return isinstance(node, dict) and node.get("type") == "string" and _keywords(node) <= {"type", "pattern"}
 
 
 def _string(pattern: str | None) -> Any:
@@ -190,13 +198,3 @@ def _string(pattern: str | None) -> Any:
 
     # msgspec, like jsonschema, applies a pattern with re.search.
     return str if pattern is None else Annotated[str, msgspec.Meta(pattern=pattern)]
-
-
-def _bare(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k not in _ANNOTATIONS}
-
-
-def _only(node: dict[str, Any], allowed: set[str]) -> None:
-    extra = set(node) - _ANNOTATIONS - allowed
-    if extra:
-        raise Unsupported(f"schema keywords {sorted(extra)}")

@@ -28,7 +28,6 @@ IDENTITY_FIELDS = ("sipCallId", "destination", "origin", "provider")
 DEFAULT_ENDED_MEMORY = 10_000
 
 _TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
-_STOPPED = {"dialin-stopped", "dialout-stopped"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
 
 
@@ -303,13 +302,4 @@ def _finding(
     hint: str | None = None,
     pointer: str | None = None,
 ) -> Finding:
-    return Finding(
-        line=line,
-        rule=rule.id,
-        severity=rule.severity,
-        message=message,
-        pointer=pointer,
-        action=action,
-        session_id=session_id,
-        hint=hint,
-    )
+    return rule.finding(line, message, pointer=pointer, action=action, session_id=session_id, hint=hint)

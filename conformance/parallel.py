@@ -56,7 +56,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from . import rules
-from .capture import DRAIN_CHUNK, GZIP_MAGIC
+from .capture import BLOCK_BYTES, GZIP_MAGIC
 from .findings import Finding
 from .lines import LineTally, Record, check_lines
 from .options import Options
@@ -148,11 +148,11 @@ def check_chunk(path: str, start: int, end: int, options: Options, identity: Fil
             raise CaptureChanged("the file was replaced by another one (rotated?)")
         if info.st_size < end:
             raise CaptureChanged(f"the file shrank to {info.st_size:,} bytes")
-        buffered = io.BufferedReader(raw, buffer_size=DRAIN_CHUNK)
+        buffered = io.BufferedReader(raw, buffer_size=BLOCK_BYTES)
         first = _line_start(buffered, start)
         last = _line_start(buffered, end)
         raw.seek(first)
-        stream = io.BufferedReader(_Range(raw, last - first), buffer_size=DRAIN_CHUNK)
+        stream = io.BufferedReader(_Range(raw, last - first), buffer_size=BLOCK_BYTES)
         add_record, add_finding, list_ = records.append, findings.append, list
         for item in check_lines(stream, tally, options):
             if type(item) is list_:
@@ -216,7 +216,7 @@ def _ranges_checked(
         identity = file_identity(path)
         size = os.path.getsize(path)
     except OSError as exc:
-        yield [_stopped(1, f"the file could not be read ({exc.strerror or exc})")]
+        yield [_unreadable(exc)]
         return
     try:
         folder = tempfile.mkdtemp(prefix="telephony-conformance-")
@@ -297,7 +297,7 @@ def _in_this_process(path: str, tally: LineTally, options: Options) -> Iterator[
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        yield _stopped(1, f"the file could not be read ({exc.strerror or exc})")
+        yield _unreadable(exc)
         return
     with stream:
         yield from check_lines(stream, tally, options)
@@ -305,12 +305,11 @@ def _in_this_process(path: str, tally: LineTally, options: Options) -> Iterator[
 
 def _stopped(line: int, reason: str) -> Finding:
     """``C110`` for a check that could not go on to the end of the file."""
-    return Finding(
-        line=line,
-        rule=rules.UNREADABLE.id,
-        severity=rules.UNREADABLE.severity,
-        message=f"checking stopped here: {reason}; the lines before it were checked",
-    )
+    return rules.UNREADABLE.finding(line, f"checking stopped here: {reason}; the lines before it were checked")
+
+
+def _unreadable(exc: OSError) -> Finding:
+    return _stopped(1, f"the file could not be read ({exc.strerror or exc})")
 
 
 def _merge(records: list[Record], findings: list[Finding], offset: int) -> list[Finding | Record]:
@@ -360,7 +359,7 @@ def _line_start(f: Any, position: int) -> int:
     if f.read(1) == b"\n":
         return position
     while True:  # skip the rest of the line in bounded pieces (it may be very long)
-        piece = f.readline(DRAIN_CHUNK)
+        piece = f.readline(BLOCK_BYTES)
         if not piece or piece.endswith(b"\n"):
             return int(f.tell())
 

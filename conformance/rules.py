@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .findings import Severity
+from .findings import Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ class Rule:
     summary: str
     rationale: str
     example: str
+
+    def finding(self, line: int, message: str, **about: str | None) -> Finding:
+        """A violation of this rule at ``line``; ``about`` fills in the optional fields
+        (``pointer``, ``action``, ``session_id``, ``hint``)."""
+        return Finding(line=line, rule=self.id, severity=self.severity, message=message, **about)
 
 
 RULES: dict[str, Rule] = {}
