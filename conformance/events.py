@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 from . import rules
 from .findings import Finding, describe_type, json_pointer, show_value
-from .schemas import ACTIONS, EventSchema
+from .schemas import ACTIONS, ANNOTATIONS, EventSchema
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -78,7 +78,7 @@ def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[F
     session_id = event.get("sessionId")
     sid = session_id if isinstance(session_id, str) else None
     try:
-        errors = sorted(es.exact.iter_errors(event), key=_relevance)
+        errors = sorted(_errors(event, es), key=_relevance)
     except RecursionError:
         return _deep_findings(line, event, es, sid)
     out = []
@@ -96,6 +96,66 @@ def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[F
             )
         )
     return out
+
+
+def _errors(event: dict[str, Any], es: EventSchema) -> list[ValidationError]:
+    """jsonschema's errors for ``event``, the exact validator given only the fields that fail.
+
+    jsonschema walks the whole schema for every event, about 100 µs, while the invalid ones
+    usually get only one field wrong: jsonschema-rs (the fast validator) names the failing
+    top-level fields in microseconds, and jsonschema explains just those. The result is the
+    same list of errors (a test holds the two ways to that): an event schema is an object
+    with ``required`` and ``properties``, so its errors are the missing required fields,
+    which are built here as jsonschema builds them, and each property's own errors.
+    """
+    parts = _parts(es)
+    if parts is None:
+        return list(es.exact.iter_errors(event))
+    required, properties_only = parts
+    try:
+        failing = {path[0]: None for path in (e.instance_path for e in es.fast.iter_errors(event)) if path}
+    except ValueError:  # jsonschema-rs reads a value nested ~1,000 deep no further: let jsonschema say
+        return list(es.exact.iter_errors(event))
+    errors: list[ValidationError] = [
+        _missing(name, required, event, es.exact.schema) for name in required if name not in event
+    ]
+    errors += properties_only.iter_errors({name: event[name] for name in failing if name in event})
+    # The validators are held to agree (tests/vectors); if they ever do not, jsonschema decides.
+    return errors or list(es.exact.iter_errors(event))
+
+
+def _parts(es: EventSchema) -> tuple[list[str], Any] | None:
+    """``(required fields, a validator of the properties alone)`` for an event schema that
+    is an object with ``required`` and ``properties`` only; ``None`` for any other shape."""
+    known = _PARTS.get(id(es.exact))
+    if known is not None and known[0] is es.exact:
+        return known[1]
+    parts = None
+    schema: Any = es.exact.schema
+    keywords = set(schema) - ANNOTATIONS - {"$schema", "$id"} if isinstance(schema, dict) else {"?"}
+    if keywords <= {"type", "required", "properties"} and schema.get("type") == "object":
+        rest = {k: v for k, v in schema.items() if k != "required"}
+        parts = list(schema.get("required", ())), es.exact.evolve(schema=rest)
+    _PARTS[id(es.exact)] = (es.exact, parts)
+    return parts
+
+
+#: :func:`_parts` by exact validator (an EventSchema holds dicts, so it cannot key a cache).
+_PARTS: dict[int, tuple[Any, tuple[list[str], Any] | None]] = {}
+
+
+def _missing(name: str, required: list[str], event: dict[str, Any], schema: Any) -> ValidationError:
+    """The error jsonschema's ``required`` keyword yields for a missing field."""
+    from jsonschema import ValidationError
+
+    return ValidationError(
+        f"{name!r} is a required property",
+        validator="required",
+        validator_value=required,
+        instance=event,
+        schema=schema,
+        schema_path=("required",),
+    )
 
 
 #: Deeper than any of our schemas looks, shallow enough for jsonschema's recursion.

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
+from unittest import mock
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance import events as events_module
+from conformance import strategies
+from conformance.events import schema_findings
 from conformance.findings import Finding, Severity, json_pointer, show_value
 from conformance.options import Options, options_from
 from conformance.rules import RULES, select_rules
 from conformance.schemas import ACTIONS, event_schemas
+from conformance.strategies import json_values
+from conformance.webhooks import webhook_schemas
 
 
 def _only(result, rule: str) -> list[Finding]:
@@ -347,3 +357,46 @@ def test_a_client_event_without_action_is_c109_even_with_a_type(check, event, li
     result = check(lines(broken), partial=True, allow_empty=True)
     assert [(f.line, f.rule) for f in result.findings] == [(1, "C109")]
     assert "'start-failed' is not a webhook type" in result.findings[0].message
+
+
+# --- the exact findings, computed on the failing fields only -------------------------------
+def _mutated_events() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    """Events of every action with some fields dropped, retyped or added: many wrong at once."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+        kind, schemas = draw(st.sampled_from([("event", event_schemas()), ("webhook", webhook_schemas())]))
+        name = draw(st.sampled_from(sorted(schemas)))
+        if kind == "event":
+            event = dict(draw(strategies.events(name)))
+        else:
+            fields = draw(st.sets(st.sampled_from(sorted(schemas[name].documented))))
+            event = {key: draw(json_values()) for key in fields}
+        properties = sorted(schemas[name].schema.get("properties", {}))
+        for key in draw(st.lists(st.sampled_from(properties), max_size=4)):
+            change = draw(st.sampled_from(["drop", "retype", "null", "nested"]))
+            if change == "drop":
+                event.pop(key, None)
+            elif change == "retype":
+                event[key] = draw(json_values())
+            elif change == "null":
+                event[key] = None
+            else:
+                event[key] = {"destination": draw(json_values()), "extra": draw(json_values())}
+        event.update(draw(st.dictionaries(st.text(max_size=5), json_values(), max_size=2)))
+        return kind, event
+
+    return build()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated_events())
+def test_explaining_only_the_failing_fields_gives_jsonschemas_own_findings(case: tuple[str, dict[str, Any]]) -> None:
+    kind, event = case
+    schemas = event_schemas() if kind == "event" else webhook_schemas()
+    for es in schemas.values():
+        fast = schema_findings(7, event, es)
+        with mock.patch.object(events_module, "_parts", lambda es: None):  # jsonschema on the whole event
+            whole = schema_findings(7, event, es)
+        assert fast == whole
+        assert bool(fast) == (not es.fast.is_valid(event))
