@@ -26,7 +26,7 @@ from typing import IO, Any
 from . import rules
 from .capture import LineCounts, parse_line, read_lines
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
-from .fastpath import DECLINE_ALL, PREFIX, fast_path
+from .fastpath import DECLINE_ALL, PREFIX, fast_path, remember_match
 from .findings import Finding, describe_type
 from .lifecycle import record_keys, session_record
 from .options import Options
@@ -78,7 +78,8 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
     record_of = session_record
     keys = record_keys()
     fast = fast_path() or DECLINE_ALL
-    decode, encode, declined, action_of, fields = fast.decode, fast.encode, fast.errors, fast.action_of, fast.fields
+    decode, declined, action_of, fields = fast.decode, fast.errors, fast.action_of, fast.fields
+    encode_into, buffer, patterned = fast.encode_into, fast.buffer, fast.patterned
     try:
         for item in read_lines(stream, counts, options.max_line_bytes):
             if type(item) is not tuple_:
@@ -89,13 +90,23 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
             for raw in batch:
                 line += 1
                 if raw.startswith(PREFIX):
-                    # The fast path (conformance/fastpath.py): a compact valid event, proved so
-                    # in one pass, or declined, and then checked below as if it never ran.
+                    # The fast path, FastPath.accept written out (conformance/fastpath.py): a
+                    # valid event, proved so in one pass, or declined, and then checked below
+                    # as if it never ran.
                     try:
                         struct = decode(raw)
                     except declined:
                         struct = None
-                    if struct is not None and len(encode(struct)) == len(raw.rstrip()) and raw.find(b"\\") < 0:
+                    if struct is not None:
+                        encode_into(struct, buffer)
+                        if len(buffer) != len(raw.rstrip()) or raw.find(b"\\") >= 0:
+                            struct = None
+                        elif type(struct) in patterned:
+                            check = patterned[type(struct)]
+                            values = check[0](struct)
+                            if values not in check[2] and not remember_match(values, check):
+                                struct = None
+                    if struct is not None:
                         proven += 1
                         name = action_of[type(struct)]
                         by_action[name] = by_action.get(name, 0) + 1

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.capture import _duplicate_key
-from conformance.fastpath import PREFIX, RECORD_FIELDS, Unsupported, fast_path, struct_for
+from conformance.fastpath import MATCHED_MEMORY, RECORD_FIELDS, Unsupported, fast_path, struct_for
 from conformance.lifecycle import session_record
 from conformance.lines import LineTally, check_lines
 from conformance.options import Options
@@ -79,15 +79,7 @@ def _accepted(raw: bytes) -> Any:
     """The struct of a line the fast path accepts, by the rule check_lines applies; else None."""
     fast = fast_path()
     assert fast is not None
-    if not raw.startswith(PREFIX):
-        return None
-    try:
-        struct = fast.decode(raw)
-    except fast.errors:
-        return None
-    if len(fast.encode(struct)) != len(raw.rstrip()) or b"\\" in raw:
-        return None
-    return struct
+    return fast.accept(raw)
 
 
 def _compact(value: Any) -> bytes:
@@ -185,8 +177,8 @@ def test_a_compact_valid_event_is_accepted_with_its_record() -> None:
         b'{"action":"dialout-answered","callClientId":"c","sessionId":"s","sipCallId":"i","provider":"daily",'
         b'"destination":"sip:callee@example.com","origin":"+13977888822","userId":"u"}\n'
     )
-    struct = fast.decode(line)
-    assert len(fast.encode(struct)) == len(line.rstrip())
+    struct = fast.accept(line)
+    assert struct is not None
     assert fast.action_of[type(struct)] == "dialout-answered"
     assert fast.fields(struct) == ("c", "s", "i", "sip:callee@example.com", "+13977888822", "daily")
 
@@ -231,3 +223,30 @@ def test_the_fast_path_reads_bytes_as_orjson_does(inside: bytes, after: bytes) -
     struct = _accepted(line)
     if struct is not None:
         assert orjson.loads(line)["callClientId"] == struct.callClientId
+
+
+def test_a_patterned_value_is_matched_against_its_own_fields_pattern() -> None:
+    # A value remembered as matching one field's pattern is no pass for another field's.
+    fast = fast_path()
+    assert fast is not None
+    dialout = (
+        b'{"action":"dialout-connected","callClientId":"c","sessionId":"s","sipCallId":"i","provider":"d",'
+        b'"destination":"+12098888888","origin":"+12098888888"}'
+    )
+    assert fast.accept(dialout) is not None
+    dialin = b'{"action":"dialin-ready","callClientId":"c","sipEndpoint":"+12098888888","provider":"d"}'
+    for _ in range(2):  # the second time, the dial-out values are remembered
+        assert fast.accept(dialin) is None
+
+
+def test_the_memory_of_matched_values_is_bounded() -> None:
+    fast = fast_path()
+    assert fast is not None
+    template = (
+        b'{"action":"dialout-connected","callClientId":"c","sessionId":"s","sipCallId":"i","provider":"d",'
+        b'"destination":"+1%d","origin":"+13977888822"}'
+    )
+    for n in range(2 * MATCHED_MEMORY + 10):
+        assert fast.accept(template % (2_000_000 + n)) is not None
+    assert all(len(check[2]) <= MATCHED_MEMORY for check in fast.patterned.values())
+    assert fast.accept(template.replace(b"+1%d", b"1%d") % 2_000_000) is None  # no +: still checked
