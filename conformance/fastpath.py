@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -77,8 +77,6 @@ class FastPath:
     #: Per struct type with patterned strings: how to get them, their patterns, and the values
     #: that matched them so far.
     patterned: dict[type, Patterned]
-    #: Where lines are re-encoded: one buffer, reused, costs no allocation per line.
-    buffer: bytearray = field(default_factory=bytearray)
 
     @property
     def actions(self) -> frozenset[str]:
@@ -93,8 +91,9 @@ class FastPath:
             struct = self.decode(raw)
         except self.errors:
             return None
-        self.encode_into(struct, self.buffer)
-        if len(self.buffer) != len(raw.rstrip()) or raw.find(b"\\") >= 0 or not self.matches(struct):
+        written = bytearray()  # check_lines reuses one per check: no allocation per line
+        self.encode_into(struct, written)
+        if len(written) != len(raw.rstrip()) or raw.find(b"\\") >= 0 or not self.matches(struct):
             return None
         return struct
 

@@ -79,7 +79,8 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
     keys = record_keys()
     fast = fast_path() or DECLINE_ALL
     decode, declined, action_of, fields = fast.decode, fast.errors, fast.action_of, fast.fields
-    encode_into, buffer, patterned = fast.encode_into, fast.buffer, fast.patterned
+    encode_into, patterned = fast.encode_into, fast.patterned
+    buffer = bytearray()  # each line is re-encoded here: no allocation per line (one per check: threads)
     try:
         for item in read_lines(stream, counts, options.max_line_bytes):
             if type(item) is not tuple_:
