@@ -16,10 +16,10 @@ from typing import IO, Any
 from . import rules
 from .capture import ProgressStream, open_capture
 from .findings import Finding, Severity
-from .lifecycle import SessionTracker
+from .lifecycle import RangeSessions, SessionTracker
 from .lines import LineTally, Record, check_lines
 from .options import Options
-from .parallel import check_lines_parallel, plan_workers
+from .parallel import CaptureChanged, check_lines_parallel, plan_workers, stopped_by_change
 from .schemas import event_schemas
 from .webhooks import WebhookStream
 
@@ -75,7 +75,7 @@ def check_stream(stream: IO[bytes], summary: CaptureSummary, options: Options = 
 
 
 def _check(
-    lines: Iterator[Finding | Record], tally: LineTally, summary: CaptureSummary, options: Options
+    lines: Iterator[Finding | Record | RangeSessions], tally: LineTally, summary: CaptureSummary, options: Options
 ) -> Iterator[Finding]:
     """The lifecycle stage: feed the line stage's records to the trackers, in capture order."""
     tracker = SessionTracker(partial=options.partial)
@@ -84,7 +84,14 @@ def _check(
     list_ = list
     for item in lines:
         if type(item) is not list_:
-            yield item  # type: ignore[misc]
+            if type(item) is RangeSessions:  # a range whose sessions a worker checked (.parallel)
+                try:
+                    yield from tracker.adopt(item)
+                except CaptureChanged as exc:  # the range could not be read again
+                    yield stopped_by_change(item.offset + 1, exc)
+                    break
+            else:
+                yield item  # type: ignore[misc]
         elif len(item) == 2:  # [line, delivery]: a webhook delivery, checked whole in time order
             yield from webhooks.feed(item[0], item[1])
         else:

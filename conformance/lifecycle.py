@@ -5,18 +5,28 @@ see the same session's events, and that is not a defect. ``dialin-ready`` (room/
 scoped, L3) and ``dialout-error``/``dialout-warning`` without a ``sessionId`` (L12) belong to
 no session and are never tracked.
 
-Memory is bounded by the sessions still open: an ended session is kept only in a
-fixed-size memory of recently ended sessions (to catch events after the end), so a capture
-of any length checks in constant memory. Sessions still open when the capture ends are
-normal (L18) and produce no finding.
+Memory is bounded by the sessions still open: an ended session is remembered (to catch
+events after its end) only for the next :data:`ENDED_WINDOW_LINES` lines, so a capture of
+any length checks in constant memory. Sessions still open when the capture ends are normal
+(L18) and produce no finding.
+
+Because a session's findings depend on its own events alone (never on how many other
+sessions ended in between), separate byte ranges of one capture can be checked by separate
+processes, each with a tracker of its own: :meth:`SessionTracker.adopt` then joins a range's
+result to the sessions before it, replaying only the sessions the range shares with them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import heapq
+import itertools
 import marshal
-from collections import OrderedDict
+import operator
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from . import rules
@@ -25,7 +35,14 @@ from .schemas import event_schemas
 
 #: Fields that identify a call and must not change within a session (L305).
 IDENTITY_FIELDS = ("sipCallId", "destination", "origin", "provider")
-DEFAULT_ENDED_MEMORY = 10_000
+#: How many lines after a session's end an event of it is still flagged (L303). A window of
+#: lines, not a count of ended sessions, so that what a tracker remembers of a session does
+#: not depend on other sessions (see the module docstring). Memory: at most one ended
+#: session per line of the window.
+ENDED_WINDOW_LINES = 50_000
+#: The ended-session memory is pruned of sessions past the window when it doubles, and not
+#: below this size: a prune walks the whole memory.
+_MIN_PRUNE = 4096
 
 _TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
@@ -128,7 +145,10 @@ def _shown(value: Any) -> str:
 # "lines" maps a one-time step's action to its line, and an identity slot filled after
 # the first event to the line that filled it.
 _Session = list[Any]
-# An ended session: [direction, ending action, its line, whether the other terminal kind came].
+# A session's key: (callClientId, sessionId).
+_Key = tuple[Any, str]
+# An ended session: [direction, ending action, its line, whether the other terminal kind
+# came, the action of its first event].
 _Ended = list[Any]
 
 
@@ -138,20 +158,22 @@ class SessionTracker:
     Arguments:
         partial: the capture may begin in the middle of a call, so a session whose first
             event is not its start is not flagged (``L301`` for a first event, ``L302``).
-        ended_memory: how many ended sessions to remember for ``L303``.
+        window: for how many lines an ended session is remembered for ``L303``.
     """
 
-    def __init__(self, partial: bool = False, ended_memory: int = DEFAULT_ENDED_MEMORY) -> None:
+    def __init__(self, partial: bool = False, window: int = ENDED_WINDOW_LINES) -> None:
         self.partial = partial
-        self.ended_memory = ended_memory
-        self.open: dict[tuple[Any, str], _Session] = {}
-        self.ended: OrderedDict[tuple[Any, str], _Ended] = OrderedDict()
+        self.window = window
+        self.open: dict[_Key, _Session] = {}
+        # Ended sessions by key, in no useful order; one that ended more than `window` lines
+        # before an event is forgotten, whether or not a prune has removed it yet.
+        self.ended: dict[_Key, _Ended] = {}
         self.sessions_seen = 0
         self._plans = _plans()
+        self._prune_at = _MIN_PRUNE
 
     def feed(self, record: list[Any]) -> list[Finding] | None:
-        """Check one event, as its :func:`session_record` (which it may keep and change);
-        ``None`` when there is nothing to say."""
+        """Check one event, as its :func:`session_record`; ``None`` when there is nothing to say."""
         # The hot path of every check, written out (a method call costs as much as a few
         # look-ups): one look-up for the session, one for the action's plan, and the rare
         # cases in methods of their own.
@@ -161,14 +183,14 @@ class SessionTracker:
         direction, once, terminal, identity, not_a_start = self._plans[action]
         if session is None:
             ended = self.ended.get(key)
-            if ended is not None:
+            if ended is not None and record[0] - ended[2] <= self.window:
                 return self._after_end(record[0], action, record[3], direction, ended)
             self.sessions_seen += 1  # a new session
             if terminal:
-                self._remember_end(key, [direction, action, record[0], False])
+                self._remember_end(key, [direction, action, record[0], False, action])
             else:
-                # The first record is the session's known values from now on.
-                self.open[key] = [direction, record[0], record, {action: record[0]} if once else {}]
+                # A copy of the first record is the session's known values from now on.
+                self.open[key] = [direction, record[0], record[:], {action: record[0]} if once else {}]
             if not_a_start is not None and not self.partial:
                 return [self._not_a_start(not_a_start, record[0], action, record[3])]
             return None
@@ -195,10 +217,76 @@ class SessionTracker:
         if terminal:
             del self.open[key]
             memory = self.ended  # _remember_end, written out: it runs for every session
-            memory[key] = [direction, action, record[0], False]
-            if len(memory) > self.ended_memory:
-                memory.popitem(last=False)
+            memory[key] = [direction, action, record[0], False, session[2][1]]
+            if len(memory) > self._prune_at:
+                self._prune(record[0])
         return findings
+
+    def adopt(self, part: RangeSessions) -> list[Finding]:
+        """Join the sessions of a range checked by a tracker of its own (:func:`check_range`)
+        to the sessions before it; return the range's findings, as if its records had been
+        fed here.
+
+        A session the range shares with this tracker (open here, or remembered as ended) was
+        checked by the range's tracker as if it began there: its records are replayed here,
+        and the range's findings about it are dropped. Every other session of the range is
+        taken over as it is, since what a tracker finds about a session depends only on that
+        session's own events.
+        """
+        offset = part.offset
+        open_, ended = part.open, part.ended
+        # C-level set operations, each walking the smaller side: usually a few sessions.
+        mine, remembered = self.open.keys(), self.ended.keys()
+        shared = (mine & open_.keys()) | (mine & ended.keys())
+        shared |= (remembered & open_.keys()) | (remembered & ended.keys())
+        replayed: list[Finding] = []
+        new_sessions = part.sessions_seen
+        if shared:
+            suspects = part.suspects
+            if not shared <= {(r[2], r[3]) for r in suspects}:
+                # A session the range's tracker vouched for, whole in the range, and yet not new
+                # (a session id used again, a whole call delivered twice): rare, and so the
+                # range's records are read again.
+                suspects = part.reread() if part.reread is not None else []
+                if not suspects:
+                    raise RuntimeError("a range's sessions met earlier ones, and its records cannot be read again")
+            records = [r for r in suspects if (r[2], r[3]) in shared]
+            # The range's tracker counted these sessions as new ones: count them again here.
+            alone = SessionTracker(self.partial, self.window)
+            for record in records:
+                alone.feed(record)
+            new_sessions -= alone.sessions_seen
+            for key in shared:
+                open_.pop(key, None)
+                ended.pop(key, None)
+            for record in records:
+                record[0] += offset
+                found = self.feed(record)
+                if found:
+                    replayed += found
+        for session in open_.values():  # few: the sessions still open at the range's end
+            session[1] += offset
+            session[2][0] += offset
+            lines = session[3]
+            for step in lines:
+                lines[step] += offset
+        self.open.update(open_)
+        for entry in ended.values():
+            entry[2] += offset
+        self.ended.update(ended)
+        self.sessions_seen += new_sessions
+        if len(self.ended) > self._prune_at:
+            self._prune(offset + part.lines)
+        about = part.about
+        kept = [
+            dataclasses.replace(finding, line=finding.line + offset)
+            for index, finding in enumerate(part.findings)
+            if index not in about or about[index] not in shared
+        ]
+        if not replayed:
+            return kept
+        # A line has one record, so a replayed finding follows the line's own findings.
+        return list(heapq.merge(kept, replayed, key=_finding_line))
 
     def open_sessions(self) -> int:
         """How many sessions are still open (normal at the end of a capture, L18)."""
@@ -237,7 +325,7 @@ class SessionTracker:
         )
 
     def _after_end(self, line: int, action: str, session_id: str, direction: str, ended: _Ended) -> list[Finding]:
-        was, ended_by, ended_at, other_seen = ended
+        was, ended_by, ended_at, other_seen, _ = ended
         if direction != was:
             return [self._mixed(line, action, session_id, was, ended_at)]
         # L13: whether *-stopped follows *-error (or the reverse) is undocumented; allow one.
@@ -287,10 +375,101 @@ class SessionTracker:
             pointer="/" + name,
         )
 
-    def _remember_end(self, key: tuple[Any, str], ended: _Ended) -> None:
+    def _remember_end(self, key: _Key, ended: _Ended) -> None:
         self.ended[key] = ended
-        if len(self.ended) > self.ended_memory:
-            self.ended.popitem(last=False)
+        if len(self.ended) > self._prune_at:
+            self._prune(ended[2])
+
+    def _prune(self, line: int) -> None:
+        """Forget the sessions that ended too long before ``line`` to be remembered at it or
+        later; rebuilt when the memory doubles, so each ended session costs O(1) here."""
+        oldest = line - self.window
+        self.ended = {key: ended for key, ended in self.ended.items() if ended[2] >= oldest}
+        self._prune_at = max(2 * len(self.ended), _MIN_PRUNE)
+
+
+@dataclasses.dataclass
+class RangeSessions:
+    """What a tracker of its own found in one range of a capture (:func:`check_range`), for
+    :meth:`SessionTracker.adopt`. Line numbers count from the range's first line, until
+    ``offset`` (the lines before the range) is added on adoption."""
+
+    findings: list[Finding]  # the range's findings in line order: the line stage's and the tracker's
+    about: dict[int, _Key]  # the tracker's findings: their index in findings, and their session
+    open: dict[_Key, _Session]  # the sessions still open at the range's end
+    ended: dict[_Key, _Ended]  # the sessions that ended in the range
+    # The records of the sessions the range's tracker cannot vouch for, in line order: those
+    # open at its end or with a finding, and those whose first event is not a start (most
+    # likely, they began before the range).
+    suspects: list[Any]
+    sessions_seen: int
+    lines: int  # how many lines the range has
+    offset: int = 0
+    #: Reads the range's records again (all of them, in line order), for a replay of a session
+    #: its tracker vouched for; set by whoever can (:mod:`.parallel`), never sent.
+    reread: Callable[[], list[Any]] | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # marshal writes and reads the session tables several times faster than pickle does.
+        tables = marshal.dumps((self.about, self.open, self.ended, self.suspects))
+        return self.findings, tables, self.sessions_seen, self.lines, self.offset
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.findings, tables, self.sessions_seen, self.lines, self.offset = state
+        self.about, self.open, self.ended, self.suspects = marshal.loads(tables)
+        self.reread = None
+
+
+def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED_WINDOW_LINES) -> RangeSessions | None:
+    """Check the sessions of one range of a capture with a tracker of its own.
+
+    ``items`` is the line stage's output for the range, in line order (findings and session
+    records); ``None`` when it holds a webhook delivery, which the webhook stage must see in
+    capture order with every other.
+    """
+    tracker = SessionTracker(partial, window)
+    tracker._prune_at = sys.maxsize  # every session of the range must stay in open or ended
+    feed = tracker.feed
+    findings: list[Finding] = []
+    about: dict[int, _Key] = {}
+    records: list[Any] = []
+    add = records.append
+    for item in items:
+        if type(item) is list:
+            if len(item) == 2:
+                return None  # [line, delivery]
+            add(item)
+            found = feed(item)
+            if found:
+                for finding in found:
+                    about[len(findings)] = (item[2], item[3])
+                    findings.append(finding)
+        else:
+            findings.append(item)
+    starts = _starts()
+    suspect = {key for key, ended in tracker.ended.items() if ended[4] not in starts}
+    suspect.update(tracker.open)
+    suspect.update(about.values())
+    # The few records of those sessions, picked in C: a Python loop would cost more than the picking.
+    suspects = list(itertools.compress(records, map(suspect.__contains__, map(_KEY_OF, records))))
+    return RangeSessions(findings, about, tracker.open, tracker.ended, suspects, tracker.sessions_seen, lines)
+
+
+@functools.cache
+def _starts() -> frozenset[str]:
+    """The actions that begin a session (a one-time step that is no finding as a first event)."""
+    return frozenset(action for action, plan in _plans().items() if plan[1] and plan[4] is None)
+
+
+_KEY_OF = operator.itemgetter(2, 3)  # a record's session key
+
+
+def _line_of(record: list[Any]) -> int:
+    return record[0]  # type: ignore[no-any-return]
+
+
+def _finding_line(finding: Finding) -> int:
+    return finding.line
 
 
 def _finding(

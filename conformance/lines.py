@@ -99,17 +99,18 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                     except declined:
                         struct = None
                     if struct is not None:
+                        kind = type(struct)
                         encode_into(struct, buffer)
                         if len(buffer) != len(raw.rstrip()) or raw.find(b"\\") >= 0:
                             struct = None
-                        elif type(struct) in patterned:
-                            check = patterned[type(struct)]
+                        elif kind in patterned:
+                            check = patterned[kind]
                             values = check[0](struct)
                             if values not in check[2] and not remember_match(values, check):
                                 struct = None
                     if struct is not None:
                         proven += 1
-                        name = action_of[type(struct)]
+                        name = action_of[kind]
                         by_action[name] = by_action.get(name, 0) + 1
                         cid, sid, k4, k5, k6, k7 = fields(struct)
                         if sid is not None:

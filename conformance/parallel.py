@@ -1,18 +1,22 @@
 """Checking one large capture file on several cores.
 
 The line stage (:mod:`.lines`) looks at each line alone, so worker processes run it on
-byte ranges of the file, each reading its own range. The lifecycle stage must see every
-event in capture order, so it stays in the calling process and reads the small records
-the workers send back, in order. The result is the same as checking the file in one
-process, finding for finding (a property test holds the two to that).
+byte ranges of the file, each reading its own range. Each worker then checks its range's
+sessions with a tracker of its own (:func:`~conformance.lifecycle.check_range`), and the
+calling process joins the ranges in order (:meth:`~conformance.lifecycle.SessionTracker.adopt`),
+replaying only the few sessions a range shares with the ranges before it. The result is
+the same as checking the file in one process, finding for finding (a property test holds
+the two to that). A range with webhook deliveries sends its records instead: the webhook
+stage orders deliveries across the whole capture, so it sees them in the calling process.
 
 Only a plain (uncompressed) regular file can be split: gzip and standard input cannot be
 read from the middle, so they are checked in one process.
 
-Why processes and not threads: parsing and schema checks hold the GIL. Why records and not
-events: a record is a flat list of a few strings, far cheaper to send than a whole event.
-They travel as ``marshal`` data: the fastest of marshal, pickle and orjson to write and to
-read here, and safe between processes of one interpreter.
+Why processes and not threads: parsing and schema checks hold the GIL. Why sessions and
+not records: the calling process has one core, and feeding it every record would cap the
+check at its speed, whatever the number of workers. Records and session tables travel as
+``marshal`` data: the fastest of marshal, pickle and orjson to write and to read here, and
+safe between processes of one interpreter.
 
 Failure is part of the design, because a check runs in CI, where jobs are cancelled and
 the OOM killer strikes:
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import gc
 import io
 import itertools
@@ -58,6 +63,7 @@ from typing import Any
 from . import rules
 from .capture import BLOCK_BYTES, GZIP_MAGIC
 from .findings import Finding
+from .lifecycle import RangeSessions, check_range
 from .lines import LineTally, Record, check_lines
 from .options import Options
 from .schemas import event_schemas
@@ -105,12 +111,14 @@ def plan_workers(path: str, jobs: int) -> int:
 
 @dataclasses.dataclass
 class ChunkResult:
-    """What a worker found in one byte range: records and findings in line order, with line
-    numbers counted from the range's first line (the caller knows the offset)."""
+    """What a worker found in one byte range, with line numbers counted from the range's first
+    line (the caller knows the offset): its sessions checked by a tracker of its own, or,
+    for a range with webhook deliveries, its records and findings in line order."""
 
     tally: LineTally
-    records: bytes  # the records, marshalled
-    findings: list[Finding]
+    sessions: RangeSessions | None
+    records: bytes  # the records, marshalled (when sessions is None)
+    findings: list[Finding]  # all of them (the same list as sessions.findings, when there are sessions)
     end: int  # the byte offset where the range ended, for progress
 
 
@@ -127,13 +135,16 @@ def file_identity(path: str) -> FileIdentity:
     return info.st_dev, info.st_ino
 
 
-def check_chunk(path: str, start: int, end: int, options: Options, identity: FileIdentity | None = None) -> ChunkResult:
+def check_chunk(
+    path: str, start: int, end: int, options: Options, identity: FileIdentity | None = None, sessions: bool = True
+) -> ChunkResult:
     """Run the line stage on the lines that *begin* in ``[start, end)`` of ``path``.
 
     A line that begins before ``end`` is read to its end, even past ``end``; the next range
     then skips it. Each range finds its first line itself, so ranges never overlap and no
     line is lost, whatever the line lengths. Raises :class:`CaptureChanged` when the file
-    is not ``identity`` any more, or is shorter than ``end``.
+    is not ``identity`` any more, or is shorter than ``end``. With ``sessions`` (and no
+    webhook delivery in the range), the range's sessions are checked too (:func:`check_range`).
     """
     tally = LineTally()
     records: list[Record] = []
@@ -153,13 +164,17 @@ def check_chunk(path: str, start: int, end: int, options: Options, identity: Fil
         last = _line_start(buffered, end)
         raw.seek(first)
         stream = io.BufferedReader(_Range(raw, last - first), buffer_size=BLOCK_BYTES)
-        add_record, add_finding, list_ = records.append, findings.append, list
-        for item in check_lines(stream, tally, options):
-            if type(item) is list_:
-                add_record(item)
-            else:
-                add_finding(item)  # type: ignore[arg-type]
-    return ChunkResult(tally, marshal.dumps(records), findings, last)
+        items = list(check_lines(stream, tally, options))
+    checked = check_range(items, tally.lines, options.partial) if sessions else None
+    if checked is not None:
+        return ChunkResult(tally, checked, b"", checked.findings, last)
+    list_ = list
+    for item in items:
+        if type(item) is list_:
+            records.append(item)
+        else:
+            findings.append(item)  # type: ignore[arg-type]
+    return ChunkResult(tally, None, marshal.dumps(records), findings, last)
 
 
 def _check_chunk_to_file(
@@ -172,6 +187,23 @@ def _check_chunk_to_file(
     with os.fdopen(fd, "wb") as f:
         pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
     return name
+
+
+def _reread(path: str, start: int, end: int, options: Options, identity: FileIdentity) -> list[Record]:
+    """The records of one range again, read here (see :meth:`.SessionTracker.adopt`); raises
+    :class:`CaptureChanged` when the file is not the one checked any more."""
+    try:
+        result = check_chunk(path, start, end, options, identity, sessions=False)
+    except OSError as exc:
+        raise CaptureChanged(f"it cannot be read again ({exc.strerror or exc})") from None
+    if any(f.rule == rules.UNREADABLE.id for f in result.findings):
+        raise CaptureChanged("it cannot be read again")
+    return marshal.loads(result.records)  # type: ignore[no-any-return]
+
+
+def stopped_by_change(line: int, exc: CaptureChanged) -> Finding:
+    """``C110`` for a capture that changed while it was being checked."""
+    return _stopped(line, f"the capture changed while it was being checked: {exc}")
 
 
 def _load_chunk(name: str) -> ChunkResult:
@@ -189,7 +221,7 @@ def check_lines_parallel(
     progress: Callable[[int], Any] | None = None,
     executor: Executor | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-) -> Iterator[Finding | Record]:
+) -> Iterator[Finding | Record | RangeSessions]:
     """:func:`~conformance.lines.check_lines` for a whole file, with ``workers`` processes.
 
     Yields exactly what the one-process line stage yields, in the same order, with line
@@ -210,7 +242,7 @@ def _ranges_checked(
     progress: Callable[[int], Any] | None,
     executor: Executor | None,
     chunk_bytes: int,
-) -> Iterator[Iterable[Finding | Record]]:
+) -> Iterator[Iterable[Finding | Record | RangeSessions]]:
     """The items of :func:`check_lines_parallel`, a range's worth at a time."""
     try:
         identity = file_identity(path)
@@ -224,7 +256,7 @@ def _ranges_checked(
         yield _in_this_process(path, tally, options)
         return
     starts = iter(range(0, size, chunk_bytes))
-    pending: deque[Future[str]] = deque()
+    pending: deque[tuple[int, int, Future[str]]] = deque()  # (start, end, the range's result file)
     # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
     ahead = 2 * workers
     pool: Executor | None = executor
@@ -233,7 +265,8 @@ def _ranges_checked(
         start = next(starts, None)
         if start is not None and pool is not None:
             end = min(start + chunk_bytes, size)
-            pending.append(pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder))
+            future = pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder)
+            pending.append((start, end, future))
 
     try:
         try:
@@ -244,7 +277,7 @@ def _ranges_checked(
             for _ in range(ahead):
                 submit()
         except _CANNOT_START:  # no processes, threads or semaphores to be had: check in this process
-            for future in pending:
+            for _, _, future in pending:
                 future.cancel()
             pending.clear()
             yield _in_this_process(path, tally, options)
@@ -252,10 +285,11 @@ def _ranges_checked(
         offset = 0
         while pending:
             try:
-                result = _load_chunk(pending.popleft().result())
+                start, end, future = pending.popleft()
+                result = _load_chunk(future.result())
                 submit()
             except CaptureChanged as exc:
-                yield [_stopped(offset + 1, f"the capture changed while it was being checked: {exc}")]
+                yield [stopped_by_change(offset + 1, exc)]
                 return
             except BrokenProcessPool:
                 yield [
@@ -270,7 +304,12 @@ def _ranges_checked(
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
                 yield [_stopped(offset + 1, f"a worker could not go on ({reason})")]
                 return
-            yield _merge(marshal.loads(result.records), result.findings, offset)
+            if result.sessions is not None:
+                result.sessions.offset = offset
+                result.sessions.reread = functools.partial(_reread, path, start, end, options, identity)
+                yield [result.sessions]
+            else:
+                yield _merge(marshal.loads(result.records), result.findings, offset)
             offset += result.tally.lines
             tally.add(result.tally)
             if progress is not None:
@@ -279,7 +318,7 @@ def _ranges_checked(
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         try:
-            running = [future for future in pending if not future.cancel()]
+            running = [future for _, _, future in pending if not future.cancel()]
             if executor is None and pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
             else:  # a caller's pool lives on: let the ranges it still runs finish their files first

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from conformance.findings import Severity
-from conformance.lifecycle import IDENTITY_FIELDS, SessionTracker, record_keys, session_record
+from conformance.lifecycle import (
+    _MIN_PRUNE,
+    ENDED_WINDOW_LINES,
+    IDENTITY_FIELDS,
+    SessionTracker,
+    record_keys,
+    session_record,
+)
 from conformance.lines import LineTally, check_lines
 from conformance.options import Options
 from conformance.schemas import ACTIONS, event_schemas
@@ -260,23 +267,47 @@ def test_lifecycle_findings_carry_action_and_session(check, event, lines) -> Non
 
 # --- bounded memory -----------------------------------------------------------------------
 def test_ended_sessions_memory_is_bounded() -> None:
-    tracker = SessionTracker(ended_memory=1000)
+    tracker = SessionTracker(window=1000)
     for i in range(100_000):
         sid = f"s{i}"
         assert _one(tracker, 2 * i + 1, ev("dialin-connected", sid=sid)) is None
         assert not _one(tracker, 2 * i + 2, ev("dialin-stopped", sid=sid))
-    assert len(tracker.ended) <= tracker.ended_memory
+    # At most one ended session per line of the window, twice over between prunes.
+    assert len(tracker.ended) <= max(2 * 1001, _MIN_PRUNE)
     assert len(tracker.open) == 0
     assert tracker.sessions_seen == 100_000
-    # The most recently ended sessions are still remembered.
-    assert [f.rule for f in _one(tracker, 0, ev("dialin-warning", sid="s99999")) or []] == ["L303"]
+    # The recently ended sessions are still remembered; one that ended too long ago is not.
+    assert [f.rule for f in _one(tracker, 200_001, ev("dialin-warning", sid="s99999")) or []] == ["L303"]
+    assert _one(tracker, 200_002, ev("dialin-warning", sid="s99000")) is None  # ended at line 198,000
+    assert tracker.sessions_seen == 100_001
+
+
+@pytest.mark.parametrize("later", [1, 999, 1000])
+def test_an_ended_session_is_remembered_for_the_window_of_lines(later: int) -> None:
+    tracker = SessionTracker(window=1000)
+    _one(tracker, 10, ev("dialout-error", sid="x"))
+    assert [f.rule for f in _one(tracker, 10 + later, ev("dialout-stopped", sid="x")) or []] == []  # L13: allowed once
+    found = _one(tracker, 10 + later, ev("dialout-connected", sid="x")) or []
+    assert [f.rule for f in found] == ["L303"]
+    assert "at line 10" in found[0].message
+
+
+@pytest.mark.parametrize("gap", [1001, 5000, 10**6])
+def test_an_ended_session_is_forgotten_past_the_window(gap: int) -> None:
+    tracker = SessionTracker(window=1000)
+    _one(tracker, 10, ev("dialout-error", sid="x"))
+    for i in range(3 * _MIN_PRUNE):  # other sessions end meanwhile, so that prunes run
+        _one(tracker, 11 + i * gap // (3 * _MIN_PRUNE), ev("dialout-error", sid=f"o{i}"))
+    assert _one(tracker, 10 + gap, ev("dialout-connected", sid="x")) is None  # a new session
+    assert tracker.sessions_seen == 2 + 3 * _MIN_PRUNE
 
 
 def test_default_ended_memory_is_bounded() -> None:
     tracker = SessionTracker()
-    for i in range(tracker.ended_memory + 500):
+    assert tracker.window == ENDED_WINDOW_LINES
+    for i in range(4 * ENDED_WINDOW_LINES):
         _one(tracker, i, ev("dialout-error", sid=str(i)))
-    assert len(tracker.ended) == tracker.ended_memory
+    assert len(tracker.ended) <= 2 * (ENDED_WINDOW_LINES + 1)
     assert len(tracker.open) == 0
 
 

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from sessions import dialin_session
 from conformance import checker, parallel
 from conformance.checker import CaptureSummary, check_file, check_stream
 from conformance.findings import Finding, Severity
+from conformance.lifecycle import RangeSessions, SessionTracker
 from conformance.lines import LineTally
 from conformance.options import Options
 from conformance.parallel import (
@@ -97,6 +98,18 @@ def assert_same(parallel_result: Result, expected: Result) -> None:
     for got, want in zip(got_findings, want_findings, strict=False):
         assert got == want
     assert len(got_findings) == len(want_findings)
+
+
+def _findings(items: Iterable[Any]) -> list[Finding]:
+    """The findings of the parallel line stage's items, a worker's sessions adopted in turn."""
+    tracker = SessionTracker()
+    out: list[Finding] = []
+    for item in items:
+        if isinstance(item, RangeSessions):
+            out += tracker.adopt(item)
+        elif isinstance(item, Finding):
+            out.append(item)
+    return out
 
 
 # --- building captures --------------------------------------------------------------------
@@ -487,8 +500,8 @@ def test_a_read_error_in_one_range_ends_the_check_there(monkeypatch: pytest.Monk
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     with ThreadPoolExecutor(2) as threads:
-        items = list(check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=320))
-        c110 = [(i.line, i.rule) for i in items if isinstance(i, Finding)]
+        items = check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=320)
+        c110 = [(f.line, f.rule) for f in _findings(items)]
         assert c110 == [(11, "C110")]  # the first range held 10 lines; the second broke off at its top
         # Ranges still running when the check stopped finished before their folder went.
         assert list(temp.iterdir()) == []
@@ -522,3 +535,48 @@ def test_when_workers_cannot_start_the_check_runs_in_this_process(tmp_path: Path
         items = list(check_lines_parallel(str(path), tally, Options(), 2, executor=pool, chunk_bytes=64))
     assert [(i.line, i.rule) for i in items] == [(51, "C102")]
     assert tally.lines == 51
+
+
+# --- sessions checked by the workers, joined in the calling process ------------------------
+def _reused_sessions() -> bytes:
+    """Whole sessions, then the same sessions again (a capture recorded twice, say): the
+    second time, each lies whole in a later range, and its range's tracker takes it for new."""
+    first = [_dump(e) for n in range(40) for e in dialin_session(n, busy=False)]
+    return b"\n".join(first + first) + b"\n"
+
+
+def test_a_whole_session_seen_before_is_replayed_from_its_range_read_again(
+    pool: ProcessPoolExecutor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = _reused_sessions()
+    path = tmp_path / "twice.ndjson"
+    path.write_bytes(data)
+    reads: list[int] = []
+    real = parallel._reread
+
+    def counted(*args: Any) -> Any:
+        reads.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(parallel, "_reread", counted)
+    expected = one_process(data, str(path), Options())
+    assert [f.rule for f in expected[0]].count("L303") == 80  # every event of the second pass
+    assert_same(in_parallel(str(path), Options(), pool, 2048), expected)
+    assert reads  # the ranges of the second pass were read again
+
+
+def test_a_capture_changed_before_a_range_is_read_again_stops_with_c110(
+    pool: ProcessPoolExecutor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "twice.ndjson"
+    path.write_bytes(_reused_sessions())
+
+    def changed(*_: Any) -> Any:
+        raise CaptureChanged("the file was replaced by another one (rotated?)")
+
+    monkeypatch.setattr(parallel, "_reread", changed)
+    findings, summary = in_parallel(str(path), Options(), pool, 2048)
+    stops = [f for f in findings if f.rule == "C110"]
+    assert len(stops) == 1 and findings[-1] is stops[0]
+    assert "changed while it was being checked" in stops[0].message
+    assert summary["lines"] < 160
