@@ -229,7 +229,8 @@ class SessionTracker:
 
         A session the range shares with this tracker (open here, or remembered as ended) was
         checked by the range's tracker as if it began there: its records are replayed here,
-        and the range's findings about it are dropped. Every other session of the range is
+        and the range's findings about it are dropped; so are those of a session with a
+        finding, whose message may name other lines. Every other session of the range is
         taken over as it is, since what a tracker finds about a session depends only on that
         session's own events.
         """
@@ -239,6 +240,9 @@ class SessionTracker:
         mine, remembered = self.open.keys(), self.ended.keys()
         shared = (mine & open_.keys()) | (mine & ended.keys())
         shared |= (remembered & open_.keys()) | (remembered & ended.keys())
+        # A finding's message may name another line of its session ("the first was at line
+        # 12"), counted from the range's top: replay those sessions too, to write it again.
+        shared.update(part.about.values())
         replayed: list[Finding] = []
         new_sessions = part.sessions_seen
         if shared:

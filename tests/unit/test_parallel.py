@@ -580,3 +580,34 @@ def test_a_capture_changed_before_a_range_is_read_again_stops_with_c110(
     assert len(stops) == 1 and findings[-1] is stops[0]
     assert "changed while it was being checked" in stops[0].message
     assert summary["lines"] < 160
+
+
+@pytest.mark.parametrize(
+    ("second", "third", "rule"),
+    [
+        ("dialin-connected", "dialin-stopped", "L305"),  # with another provider, below
+        ("dialin-connected", "dialin-connected", "L306"),
+        ("dialin-stopped", "dialin-warning", "L303"),
+        ("dialin-connected", "dialout-warning", "L304"),
+    ],
+)
+def test_a_finding_naming_another_line_names_it_from_the_top_of_the_file(
+    pool: ProcessPoolExecutor, tmp_path: Path, second: str, third: str, rule: str
+) -> None:
+    # A session whole in the second range: its tracker counts lines from the range's top,
+    # but a message's "line 2" must count from the file's.
+    pad = _dump({"action": "participant-joined", "pad": "x" * 170})
+    base = {"callClientId": "A", "sessionId": "s", "sipCallId": "c1"}
+    data = b"\n".join(
+        [
+            pad,
+            _dump({"action": second, **base, "provider": "daily"}),
+            _dump({"action": third, **base, "provider": "twilio" if rule == "L305" else "daily", "errorMsg": "e"}),
+        ]
+    ) + b"\n"
+    path = tmp_path / "lines.ndjson"
+    path.write_bytes(data)
+    expected = one_process(data, str(path), Options())
+    assert rule in [f.rule for f in expected[0]]
+    assert any("line 2" in f.message for f in expected[0] if f.rule == rule)
+    assert_same(in_parallel(str(path), Options(), pool, 200), expected)
