@@ -114,7 +114,7 @@ def _errors(event: dict[str, Any], es: EventSchema) -> list[ValidationError]:
     required, properties_only = parts
     try:
         failing = {path[0]: None for path in (e.instance_path for e in es.fast.iter_errors(event)) if path}
-    except ValueError:  # jsonschema-rs reads a value nested ~1,000 deep no further: let jsonschema say
+    except ValueError:  # a value jsonschema-rs will not read (nested ~1,000 deep, a lone surrogate)
         return list(es.exact.iter_errors(event))
     errors: list[ValidationError] = [
         _missing(name, required, event, es.exact.schema) for name in required if name not in event
