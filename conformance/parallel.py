@@ -38,6 +38,7 @@ the OOM killer strikes:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -270,12 +271,14 @@ def _ranges_checked(
 
     try:
         try:
-            if pool is None:
-                pool = ProcessPoolExecutor(
-                    workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(), folder)
-                )
-            for _ in range(ahead):
-                submit()
+            # Workers start here (the first submits start them): they must begin ignoring Ctrl-C.
+            with _interrupts_held():
+                if pool is None:
+                    pool = ProcessPoolExecutor(
+                        workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(), folder)
+                    )
+                for _ in range(ahead):
+                    submit()
         except _CANNOT_START:  # no processes, threads or semaphores to be had: check in this process
             for _, _, future in pending:
                 future.cancel()
@@ -430,6 +433,8 @@ def _worker_init(main: int, folder: str | None = None) -> None:
     parent is the fork server, and under spawn the main process may be gone already.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked under fork (_interrupts_held)
     settle()
     if sys.platform == "win32":  # pragma: no cover - os.kill(pid, 0) is not a probe there
         return
@@ -446,6 +451,35 @@ def _worker_init(main: int, folder: str | None = None) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="main-watch", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) in this process while it starts workers, and have them start
+    ignoring it.
+
+    A worker under spawn or forkserver is a new interpreter that imports the package (a
+    second or more) before :func:`_worker_init` can ignore Ctrl-C: one pressed meanwhile
+    killed it with a traceback. A signal ignored when a process starts stays ignored through
+    fork and exec, so the workers begin ignoring it. This process blocks it as well, and
+    Linux keeps a blocked signal pending even while it is ignored: a Ctrl-C pressed now
+    arrives when the block ends, and stops the workers as usual.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = None
+    try:
+        if threading.current_thread() is threading.main_thread():  # only it may set handlers
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        yield
+    finally:
+        try:
+            if handler is not None:
+                signal.signal(signal.SIGINT, handler)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _alive(pid: int) -> bool:

@@ -184,3 +184,54 @@ def test_a_file_rotated_mid_check_is_a_finding_not_a_mixed_report(capture: Path,
     assert [f["rule"] for f in findings] == ["C110"], findings
     assert "changed while it was being checked" in findings[0]["message"]
     assert main.returncode == 1, err
+
+
+# Under spawn (and forkserver: pytest-xdist workers run threads), a worker is a new
+# interpreter that imports the package before it can ignore Ctrl-C. This sitecustomize makes
+# that start-up slow, so that the Ctrl-C surely falls into it.
+SLOW_START = """
+import sys, time
+if "--multiprocessing-fork" in sys.argv:
+    time.sleep(2)
+"""
+
+SPAWNED_CHECK = """
+import multiprocessing, sys
+from conformance import parallel
+from conformance.checker import CaptureSummary, check_file
+from conformance.options import Options
+
+parallel._context = lambda: multiprocessing.get_context("spawn")
+if __name__ == "__main__":
+    try:
+        list(check_file(sys.argv[1], CaptureSummary(sys.argv[1]), Options(jobs=2)))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+"""
+
+
+def test_ctrl_c_while_spawned_workers_start_prints_no_worker_traceback(capture: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_START)
+    script = tmp_path / "spawned_check.py"
+    script.write_text(SPAWNED_CHECK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    main = subprocess.Popen(
+        [sys.executable, str(script), str(capture)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+        env=env,
+    )
+    _wait_for_workers(main, 2)
+    time.sleep(0.5)  # the workers sleep in their start-up for 2 s
+    os.killpg(main.pid, signal.SIGINT)
+    try:
+        _, err = main.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(main.pid, signal.SIGKILL)
+        raise AssertionError("the check hung after Ctrl-C") from None
+    assert "interrupted" in err
+    assert "Traceback" not in err, err
