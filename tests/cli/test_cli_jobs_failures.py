@@ -181,7 +181,8 @@ def test_a_file_rotated_mid_check_is_a_finding_not_a_mixed_report(capture: Path,
     findings = report["captures"][0]["findings"]
     if not findings:
         pytest.skip("the check finished before the file was rotated (a very fast machine)")
-    assert [f["rule"] for f in findings] == ["C110"], findings
+    # C111 too when the rotation beat the first range back: then nothing was checked.
+    assert [f["rule"] for f in findings] == (["C110"] if findings[0]["line"] > 1 else ["C110", "C111"]), findings
     assert "changed while it was being checked" in findings[0]["message"]
     assert main.returncode == 1, err
 
