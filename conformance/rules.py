@@ -127,7 +127,7 @@ STOPPED_WITHOUT_START = _rule(
     "dialin-stopped for session a64d… as the first line of the capture")
 EVENT_AFTER_END = _rule(
     "L303", "event-after-end", E, "An event arrives for a session that already ended with *-stopped or *-error.",
-    "*-stopped ends a session and *-error is fatal (L6, L7, L11). Only the other terminal event may still follow, because no source says whether an error is followed by a stop (L13).",
+    "*-stopped ends a session and *-error is fatal (L6, L7, L11). Only the other terminal event may still follow, because no source says whether an error is followed by a stop (L13). An ended session is remembered for 50,000 lines, to keep memory bounded; an event after that starts a new session.",
     "dialout-connected after dialout-stopped in the same session")
 MIXED_DIRECTION = _rule(
     "L304", "mixed-direction", E, "One session id is used by both dial-in and dial-out events.",

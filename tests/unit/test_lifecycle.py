@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from conformance import rules
 from conformance.findings import Severity
 from conformance.lifecycle import (
     _MIN_PRUNE,
@@ -387,3 +388,7 @@ def test_a_changed_array_is_quoted_as_json_like_text() -> None:
     _one(tracker, 1, ev("dialin-connected", sipCallId=[1]))
     (finding,) = _one(tracker, 2, ev("dialin-stopped", sipCallId=[2])) or []
     assert finding.message == "sipCallId of session s changed from [1] (line 1) to [2]"
+
+
+def test_the_rule_text_gives_the_window_the_tracker_uses() -> None:
+    assert f"remembered for {ENDED_WINDOW_LINES:,} lines" in rules.EVENT_AFTER_END.rationale
