@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 from . import rules
 from .findings import Finding, describe_type, json_pointer, show_value
-from .schemas import ACTIONS, ANNOTATIONS, EventSchema
+from .schemas import ACTIONS, EventSchema
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -108,7 +108,7 @@ def _errors(event: dict[str, Any], es: EventSchema) -> list[ValidationError]:
     with ``required`` and ``properties``, so its errors are the missing required fields,
     which are built here as jsonschema builds them, and each property's own errors.
     """
-    parts = _parts(es)
+    parts = es.exact_parts
     if parts is None:
         return list(es.exact.iter_errors(event))
     required, properties_only = parts
@@ -122,26 +122,6 @@ def _errors(event: dict[str, Any], es: EventSchema) -> list[ValidationError]:
     errors += properties_only.iter_errors({name: event[name] for name in failing if name in event})
     # The validators are held to agree (tests/vectors); if they ever do not, jsonschema decides.
     return errors or list(es.exact.iter_errors(event))
-
-
-def _parts(es: EventSchema) -> tuple[list[str], Any] | None:
-    """``(required fields, a validator of the properties alone)`` for an event schema that
-    is an object with ``required`` and ``properties`` only; ``None`` for any other shape."""
-    known = _PARTS.get(id(es.exact))
-    if known is not None and known[0] is es.exact:
-        return known[1]
-    parts = None
-    schema: Any = es.exact.schema
-    keywords = set(schema) - ANNOTATIONS - {"$schema", "$id"} if isinstance(schema, dict) else {"?"}
-    if keywords <= {"type", "required", "properties"} and schema.get("type") == "object":
-        rest = {k: v for k, v in schema.items() if k != "required"}
-        parts = list(schema.get("required", ())), es.exact.evolve(schema=rest)
-    _PARTS[id(es.exact)] = (es.exact, parts)
-    return parts
-
-
-#: :func:`_parts` by exact validator (an EventSchema holds dicts, so it cannot key a cache).
-_PARTS: dict[int, tuple[Any, tuple[list[str], Any] | None]] = {}
 
 
 def _missing(name: str, required: list[str], event: dict[str, Any], schema: Any) -> ValidationError:

@@ -42,17 +42,13 @@ from operator import attrgetter
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from .lifecycle import IDENTITY_FIELDS
-from .schemas import ACTIONS, ANNOTATIONS, load_schemas, python_schema
+from .schemas import ACTIONS, load_schemas, python_schema, validity_keywords
 
 #: Every line the fast path may accept starts with this: ``action`` first, and a telephony one.
 PREFIX = b'{"action":"dial'
 
 #: What a record (:func:`~conformance.lifecycle.session_record`) takes from an event, in order.
 RECORD_FIELDS = ("callClientId", "sessionId", *IDENTITY_FIELDS)
-
-#: Schema keywords that say nothing about validity (a file's own `$schema` and `$id` too).
-_ANNOTATIONS = ANNOTATIONS | {"$schema", "$id", "default"}
-
 
 class Unsupported(Exception):
     """A schema uses a keyword (or a shape) the compiler does not turn into a msgspec type."""
@@ -256,7 +252,7 @@ def _keywords(node: Any) -> set[str]:
     the compiler can use."""
     if not isinstance(node, dict):
         raise Unsupported(f"schema {node!r}")
-    return set(node) - _ANNOTATIONS
+    return validity_keywords(node)
 
 
 def _is_string(node: Any) -> bool:

@@ -247,14 +247,14 @@ class SessionTracker:
         new_sessions = part.sessions_seen
         if shared:
             suspects = part.suspects
-            if not shared <= {(r[2], r[3]) for r in suspects}:
+            if not shared <= set(map(_KEY_OF, suspects)):
                 # A session the range's tracker vouched for, whole in the range, and yet not new
                 # (a session id used again, a whole call delivered twice): rare, and so the
                 # range's records are read again.
-                suspects = part.reread() if part.reread is not None else []
-                if not suspects:
+                if part.reread is None:
                     raise RuntimeError("a range's sessions met earlier ones, and its records cannot be read again")
-            records = [r for r in suspects if (r[2], r[3]) in shared]
+                suspects = part.reread()
+            records = _records_of(suspects, shared)
             # The range's tracker counted these sessions as new ones: count them again here.
             alone = SessionTracker(self.partial, self.window)
             for record in records:
@@ -454,8 +454,7 @@ def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED
     suspect = {key for key, ended in tracker.ended.items() if ended[4] not in starts}
     suspect.update(tracker.open)
     suspect.update(about.values())
-    # The few records of those sessions, picked in C: a Python loop would cost more than the picking.
-    suspects = list(itertools.compress(records, map(suspect.__contains__, map(_KEY_OF, records))))
+    suspects = _records_of(records, suspect)
     return RangeSessions(findings, about, tracker.open, tracker.ended, suspects, tracker.sessions_seen, lines)
 
 
@@ -468,8 +467,10 @@ def _starts() -> frozenset[str]:
 _KEY_OF = operator.itemgetter(2, 3)  # a record's session key
 
 
-def _line_of(record: list[Any]) -> int:
-    return record[0]  # type: ignore[no-any-return]
+def _records_of(records: list[Any], keys: set[_Key]) -> list[Any]:
+    """The records of the sessions ``keys``, in their order, picked in C: usually few of many,
+    and a Python loop over all of them would cost more than the picking."""
+    return list(itertools.compress(records, map(keys.__contains__, map(_KEY_OF, records))))
 
 
 def _finding_line(finding: Finding) -> int:

@@ -148,8 +148,6 @@ def check_chunk(
     webhook delivery in the range), the range's sessions are checked too (:func:`check_range`).
     """
     tally = LineTally()
-    records: list[Record] = []
-    findings: list[Finding] = []
     try:
         raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -169,12 +167,8 @@ def check_chunk(
     checked = check_range(items, tally.lines, options.partial) if sessions else None
     if checked is not None:
         return ChunkResult(tally, checked, b"", checked.findings, last)
-    list_ = list
-    for item in items:
-        if type(item) is list_:
-            records.append(item)
-        else:
-            findings.append(item)  # type: ignore[arg-type]
+    records = [item for item in items if type(item) is list]
+    findings: list[Finding] = [item for item in items if type(item) is not list]  # type: ignore[misc]
     return ChunkResult(tally, None, marshal.dumps(records), findings, last)
 
 
@@ -197,9 +191,14 @@ def _reread(path: str, start: int, end: int, options: Options, identity: FileIde
         result = check_chunk(path, start, end, options, identity, sessions=False)
     except OSError as exc:
         raise CaptureChanged(f"it cannot be read again ({exc.strerror or exc})") from None
-    if any(f.rule == rules.UNREADABLE.id for f in result.findings):
+    if _broke_off(result):
         raise CaptureChanged("it cannot be read again")
     return marshal.loads(result.records)  # type: ignore[no-any-return]
+
+
+def _broke_off(result: ChunkResult) -> bool:
+    """Whether reading the range broke off (``C110``, an I/O error)."""
+    return any(f.rule == rules.UNREADABLE.id for f in result.findings)
 
 
 def stopped_by_change(line: int, exc: CaptureChanged) -> Finding:
@@ -317,7 +316,7 @@ def _ranges_checked(
             tally.add(result.tally)
             if progress is not None:
                 progress(result.end)
-            if any(f.rule == rules.UNREADABLE.id for f in result.findings):
+            if _broke_off(result):
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         try:

@@ -157,6 +157,13 @@ def inlined(schema: dict[str, Any]) -> dict[str, Any]:
 
 #: Keywords that say nothing about validity.
 ANNOTATIONS = frozenset({"description", "$comment", "title", "examples"})
+#: The same, with a schema file's own `$schema` and `$id`, and `default`.
+_NOT_VALIDATING = ANNOTATIONS | {"$schema", "$id", "default"}
+
+
+def validity_keywords(node: dict[str, Any]) -> set[str]:
+    """The keywords of a schema node that bear on validity."""
+    return set(node) - _NOT_VALIDATING
 
 
 def _inline_refs(node: Any, base: str, seen: tuple[str, ...]) -> Any:
@@ -204,6 +211,19 @@ class EventSchema:
     exact: Draft202012Validator  # jsonschema validator: iter_errors() for findings
     documented: frozenset[str]  # top-level properties the schema names
     nested_documented: dict[str, frozenset[str]]  # object-valued property -> its named properties
+
+    @functools.cached_property
+    def exact_parts(self) -> tuple[list[str], Any] | None:
+        """``(required fields, an exact validator of the properties alone)``, to explain an
+        invalid event field by field (:mod:`.events`); ``None`` unless the schema is an
+        object with ``required`` and ``properties`` only. Built on first use."""
+        schema: Any = self.exact.schema
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            return None
+        if not validity_keywords(schema) <= {"type", "required", "properties"}:
+            return None
+        rest = {k: v for k, v in schema.items() if k != "required"}
+        return list(schema.get("required", ())), self.exact.evolve(schema=rest)
 
 
 @functools.cache

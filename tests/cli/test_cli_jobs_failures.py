@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,7 +102,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait_for_workers(main: subprocess.Popen[bytes], count: int) -> set[int]:
+def _wait_for_workers(main: subprocess.Popen[Any], count: int) -> set[int]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         workers = _children(main.pid)
@@ -110,6 +111,24 @@ def _wait_for_workers(main: subprocess.Popen[bytes], count: int) -> set[int]:
         assert main.poll() is None, "the check ended before its workers started"
         time.sleep(0.05)
     raise AssertionError("the workers never started")
+
+
+def _ctrl_c(command: list[str], env: dict[str, str], after: float) -> tuple[subprocess.Popen[str], set[int], str]:
+    """Run ``command`` in a process group of its own, and press Ctrl-C (SIGINT to the whole
+    group, as a terminal does) ``after`` seconds once its two workers are up: the process,
+    its workers and its standard error."""
+    main = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, text=True, env=env
+    )
+    workers = _wait_for_workers(main, 2)
+    time.sleep(after)
+    os.killpg(main.pid, signal.SIGINT)
+    try:
+        _, err = main.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(main.pid, signal.SIGKILL)
+        raise AssertionError("the check hung after Ctrl-C") from None
+    return main, workers, err
 
 
 def _cli(capture: Path, *extra: str) -> list[str]:
@@ -140,22 +159,8 @@ def test_ctrl_c_ends_the_check_promptly_without_a_traceback(capture: Path, tmp_p
     # A terminal sends SIGINT to the whole process group: the CLI and its workers.
     temp = tmp_path / "temp"
     temp.mkdir()
-    main = subprocess.Popen(
-        _cli(capture),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        text=True,
-        env={**os.environ, "TMPDIR": str(temp)},
-    )
-    workers = _wait_for_workers(main, 2)
-    time.sleep(0.3)  # let the workers get busy, some of them sending results
-    os.killpg(main.pid, signal.SIGINT)
-    try:
-        _, err = main.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(main.pid, signal.SIGKILL)
-        raise AssertionError("the check hung after Ctrl-C") from None
+    # 0.3 s: let the workers get busy, some of them sending results.
+    main, workers, err = _ctrl_c(_cli(capture), {**os.environ, "TMPDIR": str(temp)}, after=0.3)
     assert main.returncode == 130, err
     assert "Traceback" not in err
     assert "interrupted" in err
@@ -218,21 +223,7 @@ def test_ctrl_c_while_spawned_workers_start_prints_no_worker_traceback(capture: 
     script = tmp_path / "spawned_check.py"
     script.write_text(SPAWNED_CHECK)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    main = subprocess.Popen(
-        [sys.executable, str(script), str(capture)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        text=True,
-        env=env,
-    )
-    _wait_for_workers(main, 2)
-    time.sleep(0.5)  # the workers sleep in their start-up for 2 s
-    os.killpg(main.pid, signal.SIGINT)
-    try:
-        _, err = main.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(main.pid, signal.SIGKILL)
-        raise AssertionError("the check hung after Ctrl-C") from None
+    # 0.5 s: the workers sleep in their start-up for 2 s.
+    _, _, err = _ctrl_c([sys.executable, str(script), str(capture)], env, after=0.5)
     assert "interrupted" in err
     assert "Traceback" not in err, err
