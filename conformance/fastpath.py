@@ -55,7 +55,9 @@ class Unsupported(Exception):
 
 
 #: How a struct type's patterned strings are checked: ``(getter, patterns, values that matched)``.
-Patterned = tuple[Callable[[Any], tuple[Any, ...]], tuple[re.Pattern[str], ...], set[tuple[Any, ...]]]
+#: The getter returns the one patterned value of a struct that has one (most have one), else a
+#: tuple of them: an ``attrgetter`` call either way, never a Python function's.
+Patterned = tuple[Callable[[Any], Any], tuple[re.Pattern[str], ...], set[Any]]
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,12 @@ class FastPath:
 MATCHED_MEMORY = 4096
 
 
-def remember_match(values: tuple[Any, ...], check: Patterned) -> bool:
-    """Match ``values`` (``None``: absent) against their patterns; remember them when they match."""
+def remember_match(values: Any, check: Patterned) -> bool:
+    """Match ``values``, the getter's (``None``: absent), against their patterns; remember them
+    when they match."""
     _, patterns, matched = check
-    if not all(value is None or pattern.search(value) for value, pattern in zip(values, patterns, strict=True)):
+    each = values if len(patterns) > 1 else (values,)
+    if not all(value is None or pattern.search(value) for value, pattern in zip(each, patterns, strict=True)):
         return False
     if len(matched) >= MATCHED_MEMORY:
         matched.clear()
@@ -151,8 +155,7 @@ def fast_path() -> FastPath | None:
         action_of[struct] = action
         if patterns:
             names = tuple(patterns)
-            getter = attrgetter(*names) if len(names) > 1 else _one(names[0])
-            patterned[struct] = (getter, tuple(re.compile(patterns[name]) for name in names), set())
+            patterned[struct] = (attrgetter(*names), tuple(re.compile(patterns[name]) for name in names), set())
     if not structs:
         return None
     decoder = msgspec.json.Decoder(Union[tuple(structs)])  # noqa: UP007
@@ -165,11 +168,6 @@ def fast_path() -> FastPath | None:
         fields=attrgetter(*RECORD_FIELDS),
         patterned=patterned,
     )
-
-
-def _one(name: str) -> Callable[[Any], tuple[Any, ...]]:
-    get = attrgetter(name)
-    return lambda struct: (get(struct),)
 
 
 def struct_for(action: str, schema: dict[str, Any], patterns: dict[str, str] | None = None) -> type:
