@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -78,50 +80,102 @@ def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[F
     session_id = event.get("sessionId")
     sid = session_id if isinstance(session_id, str) else None
     try:
-        errors = sorted(_errors(event, es), key=_relevance)
+        explained = _explained(event, es)
     except RecursionError:
         return _deep_findings(line, event, es, sid)
-    out = []
-    for error in errors:
-        rule, pointer, message = _explain(error, es)
-        out.append(
-            Finding(
-                line=line,
-                rule=rule.id,
-                severity=rule.severity,
-                message=message,
-                pointer=pointer,
-                action=es.action,
-                session_id=sid,
-            )
+    return [
+        Finding(
+            line=line,
+            rule=rule.id,
+            severity=rule.severity,
+            message=message,
+            pointer=pointer,
+            action=es.action,
+            session_id=sid,
         )
-    return out
+        for rule, pointer, message in explained
+    ]
 
 
-def _errors(event: dict[str, Any], es: EventSchema) -> list[ValidationError]:
+#: ``(rule, pointer, message)`` of each violation of an event, most relevant first.
+Explanation = list[tuple[rules.Rule, str, str]]
+
+#: How many explanations of defects a schema remembers, and how large a defect may be to be
+#: remembered (see :func:`_explained`).
+EXPLAINED_DEFECTS = 1024
+_DEFECT_BYTES = 4096
+
+
+def _explained(event: dict[str, Any], es: EventSchema) -> Explanation:
+    """The explanation of each of ``event``'s violations, most relevant first.
+
+    A recorder with a bug repeats one defect on every event, and explaining it costs ten
+    times as much as finding it: the explanation of a recent defect is remembered, by all it
+    depends on (:func:`_defect`).
+    """
+    parts = es.exact_parts
+    wrong = _wrong_fields(event, es) if parts is not None else None
+    if parts is None or wrong is None:
+        return _explain_all(es.exact.iter_errors(event), es)
+    missing = tuple(name for name in parts[0] if name not in event)
+    defect = _defect(missing, wrong)
+    remembered = es.explanations
+    explained: Explanation | None = remembered.get(defect) if defect is not None else None
+    if explained is None:
+        errors = _errors(event, es, missing, wrong)
+        if not errors:  # the validators disagree (held not to, tests/vectors): jsonschema decides
+            return _explain_all(es.exact.iter_errors(event), es)
+        explained = _explain_all(errors, es)
+        if defect is not None:
+            if len(remembered) >= EXPLAINED_DEFECTS:
+                remembered.clear()
+            remembered[defect] = explained
+    return explained
+
+
+def _wrong_fields(event: dict[str, Any], es: EventSchema) -> dict[str, Any] | None:
+    """The top-level fields of ``event`` that jsonschema-rs finds wrong, with their values;
+    ``None`` for a value it will not read (nested ~1,000 deep, a lone surrogate)."""
+    try:
+        failing = {path[0]: None for path in (e.instance_path for e in es.fast.iter_errors(event)) if path}
+    except ValueError:
+        return None
+    return {name: event[name] for name in failing if name in event}
+
+
+def _explain_all(errors: Iterable[ValidationError], es: EventSchema) -> Explanation:
+    return [_explain(error, es) for error in sorted(errors, key=_relevance)]
+
+
+def _defect(missing: tuple[str, ...], wrong: dict[str, Any]) -> tuple[tuple[str, ...], bytes] | None:
+    """What the explanation of an event's violations depends on: its missing fields, and the
+    fields jsonschema-rs says are wrong, with their values (as JSON: ``1``, ``1.0`` and
+    ``true`` differ); ``None`` when that is too large to keep, or to write (orjson refuses
+    integers past 64 bits and nesting past 254 levels)."""
+    try:
+        written = orjson.dumps(wrong)
+    except TypeError:
+        return None
+    return (missing, written) if len(written) <= _DEFECT_BYTES else None
+
+
+def _errors(
+    event: dict[str, Any], es: EventSchema, missing: tuple[str, ...], wrong: dict[str, Any]
+) -> list[ValidationError]:
     """jsonschema's errors for ``event``, the exact validator given only the fields that fail.
 
     jsonschema walks the whole schema for every event, about 100 µs, while the invalid ones
     usually get only one field wrong: jsonschema-rs (the fast validator) names the failing
     top-level fields in microseconds, and jsonschema explains just those. The result is the
     same list of errors (a test holds the two ways to that): an event schema is an object
-    with ``required`` and ``properties``, so its errors are the missing required fields,
-    which are built here as jsonschema builds them, and each property's own errors.
+    with ``required`` and ``properties``, so its errors are the ``missing`` required fields,
+    which are built here as jsonschema builds them, and the ``wrong`` properties' own errors.
     """
-    parts = es.exact_parts
-    if parts is None:
-        return list(es.exact.iter_errors(event))
-    required, properties_only = parts
-    try:
-        failing = {path[0]: None for path in (e.instance_path for e in es.fast.iter_errors(event)) if path}
-    except ValueError:  # a value jsonschema-rs will not read (nested ~1,000 deep, a lone surrogate)
-        return list(es.exact.iter_errors(event))
-    errors: list[ValidationError] = [
-        _missing(name, required, event, es.exact.schema) for name in required if name not in event
-    ]
-    errors += properties_only.iter_errors({name: event[name] for name in failing if name in event})
-    # The validators are held to agree (tests/vectors); if they ever do not, jsonschema decides.
-    return errors or list(es.exact.iter_errors(event))
+    assert es.exact_parts is not None
+    required, properties_only = es.exact_parts
+    errors: list[ValidationError] = [_missing(name, required, event, es.exact.schema) for name in missing]
+    errors += properties_only.iter_errors(wrong)
+    return errors
 
 
 def _missing(name: str, required: list[str], event: dict[str, Any], schema: Any) -> ValidationError:

@@ -225,6 +225,11 @@ class EventSchema:
         rest = {k: v for k, v in schema.items() if k != "required"}
         return list(schema.get("required", ())), self.exact.evolve(schema=rest)
 
+    @functools.cached_property
+    def explanations(self) -> dict[Any, Any]:
+        """The explanations of recent defects of this schema's events, for :mod:`.events`."""
+        return {}
+
 
 @functools.cache
 def event_schemas() -> dict[str, EventSchema]:

@@ -399,3 +399,37 @@ def test_explaining_only_the_failing_fields_gives_jsonschemas_own_findings(case:
             whole = schema_findings(7, event, es)
         assert fast == whole
         assert bool(fast) == (not es.fast.is_valid(event))
+
+
+def test_a_remembered_explanation_is_that_of_the_event_it_serves(event) -> None:
+    # The same defect (sessionId 42, provider missing) in events that differ elsewhere: the
+    # second is explained from memory, and its findings are still its own.
+    es = event_schemas()["dialout-connected"]
+    es.explanations.clear()
+    first = {**event("dialout-connected"), "sessionId": 42}
+    first.pop("provider")
+    second = {**first, "callClientId": "another", "origin": "+14155550100"}
+    found = [schema_findings(line, ev, es) for line, ev in ((3, first), (9, second))]
+    assert len(es.explanations) == 1
+    with mock.patch.object(EventSchema, "exact_parts", property(lambda es: None)):  # jsonschema on the whole event
+        whole = [schema_findings(line, ev, es) for line, ev in ((3, first), (9, second))]
+    assert found == whole
+    assert [(f.line, f.rule, f.pointer) for f in found[1]] == [(9, "S201", "/provider"), (9, "S202", "/sessionId")]
+    # A different value is a different defect, explained anew.
+    third = {**second, "sessionId": 43}
+    assert "43" in schema_findings(4, third, es)[1].message
+    assert len(es.explanations) == 2
+
+
+def test_the_memory_of_explanations_is_bounded(event) -> None:
+    from conformance.events import EXPLAINED_DEFECTS
+
+    es = event_schemas()["dialin-stopped"]
+    es.explanations.clear()
+    for i in range(EXPLAINED_DEFECTS + 10):
+        assert schema_findings(1, {**event("dialin-stopped"), "sessionId": i}, es)
+        assert len(es.explanations) <= EXPLAINED_DEFECTS
+    # A defect too large to be worth remembering is explained, and not remembered.
+    es.explanations.clear()
+    assert schema_findings(1, {**event("dialin-stopped"), "sessionId": ["x" * 5000]}, es)
+    assert es.explanations == {}
