@@ -174,53 +174,81 @@ class SessionTracker:
 
     def feed(self, record: list[Any]) -> list[Finding] | None:
         """Check one event, as its :func:`session_record`; ``None`` when there is nothing to say."""
-        # The hot path of every check, written out (a method call costs as much as a few
-        # look-ups): one look-up for the session, one for the action's plan, and the rare
-        # cases in methods of their own.
-        key = (record[2], record[3])
-        session = self.open.get(key)
-        action = record[1]
-        direction, once, terminal, identity, not_a_start = self._plans[action]
-        if session is None:
-            ended = self.ended.get(key)
-            if ended is not None and record[0] - ended[2] <= self.window:
-                return self._after_end(record[0], action, record[3], direction, ended)
-            self.sessions_seen += 1  # a new session
-            if terminal:
-                self._remember_end(key, [direction, action, record[0], False, action])
-            else:
-                # A copy of the first record is the session's known values from now on.
-                self.open[key] = [direction, record[0], record[:], {action: record[0]} if once else {}]
-            if not_a_start is not None and not self.partial:
-                return [self._not_a_start(not_a_start, record[0], action, record[3])]
-            return None
-        if session[0] != direction:
-            return [self._mixed(record[0], action, record[3], session[0], session[1])]
-        findings: list[Finding] | None = None
-        if once:
-            lines = session[3]
-            if action in lines or (action == "dialout-answered" and "dialout-connected" not in lines):
-                findings = self._step(session, record[0], action, record[3])
-            else:
-                lines[action] = record[0]
-        known = session[2]
-        for index in identity:
-            value = record[index]
-            if value is not None:
-                before = known[index]
-                if before is None:
-                    known[index] = value
-                    session[3][index] = record[0]
-                elif before != value:
-                    changed = self._changed(session, record[0], action, record[3], index, value)
-                    findings = [*findings, changed] if findings else [changed]
-        if terminal:
-            del self.open[key]
-            memory = self.ended  # _remember_end, written out: it runs for every session
-            memory[key] = [direction, action, record[0], False, session[2][1]]
-            if len(memory) > self._prune_at:
-                self._prune(record[0])
-        return findings
+        findings: list[Finding] = []
+        self.check([record], findings)
+        return findings or None
+
+    def check(self, items: list[Any], findings: list[Finding], about: dict[int, _Key] | None = None) -> bool:
+        """Feed the line stage's items in order: a record is checked, and its findings are
+        appended to ``findings`` (with, in ``about``, their index there and their session); a
+        finding is appended as it is. Stops at a webhook delivery (``[line, delivery]``, see
+        :mod:`.lines`), which it leaves to the webhook stage, and returns False; else True.
+        """
+        # The hot loop of every check, written out once, here: a call per record, and the
+        # tracker's attributes looked up for each, would cost a tenth of it. One look-up for
+        # the session and one for the action's plan; the rare cases are methods of their own.
+        open_, ended_, plans, window, partial = self.open, self.ended, self._plans, self.window, self.partial
+        prune_at = self._prune_at
+        list_ = list
+        seen = 0
+        try:
+            for record in items:
+                if type(record) is not list_:
+                    findings.append(record)
+                    continue
+                if len(record) == 2:
+                    return False  # [line, delivery]
+                key = (record[2], record[3])
+                session = open_.get(key)
+                action = record[1]
+                direction, once, terminal, identity, not_a_start = plans[action]
+                found: list[Finding] | None = None
+                if session is None:
+                    ended = ended_.get(key)
+                    if ended is not None and record[0] - ended[2] <= window:
+                        found = self._after_end(record[0], action, record[3], direction, ended)
+                    else:
+                        seen += 1  # a new session
+                        if terminal:
+                            ended_[key] = [direction, action, record[0], False, action]
+                        else:
+                            # A copy of the first record is the session's known values from now on.
+                            open_[key] = [direction, record[0], record[:], {action: record[0]} if once else {}]
+                        if not_a_start is not None and not partial:
+                            found = [self._not_a_start(not_a_start, record[0], action, record[3])]
+                elif session[0] != direction:
+                    found = [self._mixed(record[0], action, record[3], session[0], session[1])]
+                else:
+                    if once:
+                        steps = session[3]
+                        if action in steps or (action == "dialout-answered" and "dialout-connected" not in steps):
+                            found = self._step(session, record[0], action, record[3])
+                        else:
+                            steps[action] = record[0]
+                    known = session[2]
+                    for slot in identity:
+                        value = record[slot]
+                        if value is not None and value != known[slot]:
+                            if known[slot] is None:  # a field the session's events lacked so far
+                                known[slot] = value
+                                session[3][slot] = record[0]
+                            else:
+                                changed = self._changed(session, record[0], action, record[3], slot, value)
+                                found = [*found, changed] if found else [changed]
+                    if terminal:
+                        del open_[key]
+                        ended_[key] = [direction, action, record[0], False, known[1]]
+                if found:
+                    for finding in found:
+                        if about is not None:
+                            about[len(findings)] = key
+                        findings.append(finding)
+                if terminal and len(ended_) > prune_at:
+                    self._prune(record[0])
+                    ended_, prune_at = self.ended, self._prune_at
+        finally:
+            self.sessions_seen += seen
+        return True
 
     def adopt(self, part: RangeSessions) -> list[Finding]:
         """Join the sessions of a range checked by a tracker of its own (:func:`check_range`)
@@ -379,11 +407,6 @@ class SessionTracker:
             pointer="/" + name,
         )
 
-    def _remember_end(self, key: _Key, ended: _Ended) -> None:
-        self.ended[key] = ended
-        if len(self.ended) > self._prune_at:
-            self._prune(ended[2])
-
     def _prune(self, line: int) -> None:
         """Forget the sessions that ended too long before ``line`` to be remembered at it or
         later; rebuilt when the memory doubles, so each ended session costs O(1) here."""
@@ -433,23 +456,11 @@ def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED
     """
     tracker = SessionTracker(partial, window)
     tracker._prune_at = sys.maxsize  # every session of the range must stay in open or ended
-    feed = tracker.feed
     findings: list[Finding] = []
     about: dict[int, _Key] = {}
-    records: list[Any] = []
-    add = records.append
-    for item in items:
-        if type(item) is list:
-            if len(item) == 2:
-                return None  # [line, delivery]
-            add(item)
-            found = feed(item)
-            if found:
-                for finding in found:
-                    about[len(findings)] = (item[2], item[3])
-                    findings.append(finding)
-        else:
-            findings.append(item)
+    if not tracker.check(items, findings, about):
+        return None  # a webhook delivery
+    records = [item for item in items if type(item) is list]
     starts = _starts()
     suspect = {key for key, ended in tracker.ended.items() if ended[4] not in starts}
     suspect.update(tracker.open)
