@@ -311,7 +311,7 @@ class SessionTracker:
             self._prune(offset + part.lines)
         about = part.about
         kept = [
-            dataclasses.replace(finding, line=finding.line + offset)
+            finding.moved(offset)
             for index, finding in enumerate(part.findings)
             if index not in about or about[index] not in shared
         ]

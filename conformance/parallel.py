@@ -361,7 +361,7 @@ def _merge(records: list[Record], findings: list[Finding], offset: int) -> list[
     for finding in findings:  # few: found by bisection among the many records
         end = bisect.bisect_left(records, finding.line, lo=start, key=_line_of)
         merged += records[start:end]
-        merged.append(dataclasses.replace(finding, line=finding.line + offset))
+        merged.append(finding.moved(offset))
         start = end
     merged += records[start:] if start else records
     for record in records:
