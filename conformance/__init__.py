@@ -9,28 +9,15 @@ The public API:
 
 from __future__ import annotations
 
-from typing import Any
-
 from .checker import CaptureSummary, check_stream
 from .findings import Finding, Severity
 from .options import Options
 from .rules import RULES, Rule
 from .schemas import ACTIONS, schema_dir, schema_version
 
-
-def __getattr__(name: str) -> Any:
-    # __version__ is looked up on first use: importlib.metadata costs a twentieth of a
-    # second, and pytest imports this package at every start (the plugin's entry point).
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = version("telephony-conformance")
-        except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-            found = "0.0.0"
-        globals()["__version__"] = found
-        return found
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: The package's version, the one place it is written: pyproject.toml reads it from here
+#: (hatch), so that no check pays for importlib.metadata to learn it.
+__version__ = "0.1.0"
 
 __all__ = [
     "ACTIONS",

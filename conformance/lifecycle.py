@@ -427,7 +427,8 @@ class RangeSessions:
     ended: dict[_Key, _Ended]  # the sessions that ended in the range
     # The records of the sessions the range's tracker cannot vouch for, in line order: those
     # open at its end or with a finding, and those whose first event is not a start (most
-    # likely, they began before the range).
+    # likely, they began before the range); and of any other session with the same session id
+    # (another call client's), since picking records by id costs a fifth of picking by key.
     suspects: list[Any]
     sessions_seen: int
     lines: int  # how many lines the range has
@@ -465,7 +466,8 @@ def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED
     suspect = {key for key, ended in tracker.ended.items() if ended[4] not in starts}
     suspect.update(tracker.open)
     suspect.update(about.values())
-    suspects = _records_of(records, suspect)
+    ids = {session_id for _, session_id in suspect}
+    suspects = list(itertools.compress(records, map(ids.__contains__, map(_SESSION_ID_OF, records))))
     return RangeSessions(findings, about, tracker.open, tracker.ended, suspects, tracker.sessions_seen, lines)
 
 
@@ -476,6 +478,7 @@ def _starts() -> frozenset[str]:
 
 
 _KEY_OF = operator.itemgetter(2, 3)  # a record's session key
+_SESSION_ID_OF = operator.itemgetter(3)  # its session id: a string whose hash is known by now
 
 
 def _records_of(records: list[Any], keys: set[_Key]) -> list[Any]:

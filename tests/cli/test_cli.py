@@ -96,6 +96,19 @@ def test_the_installed_script_checks_the_sample_from_any_folder(tmp_path: Path) 
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_version_is_the_installed_distributions() -> None:
+    # The version is written once, in conformance/__init__.py, and the build reads it from
+    # there: the installed metadata and the CLI must say the same.
+    from importlib.metadata import version
+
+    import conformance
+
+    done = cli("--version")
+    assert done.returncode == 0, done.stderr
+    assert version("telephony-conformance") == conformance.__version__
+    assert f" {conformance.__version__} " in done.stdout
+
+
 def test_planted_defects_exit_1_naming_exactly_the_bad_lines(defective: tuple[Path, set[int]]) -> None:
     path, bad = defective
     done = cli("check", str(path))
