@@ -27,7 +27,7 @@ from typing import IO, Any
 from . import rules
 from .capture import LineCounts, parse_line, read_lines
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
-from .fastpath import DECLINE_ALL, PREFIX, fast_path, remember_match
+from .fastpath import DECLINE_ALL, PREFIX, RECORD_FIELDS, fast_path, remember_match
 from .findings import Finding, describe_type
 from .lifecycle import record_keys, session_record
 from .options import Options
@@ -83,7 +83,7 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
     fast = fast_path() or DECLINE_ALL
     decode, declined, action_of, values_of = fast.decode, fast.errors, fast.action_of, fast.values
     encode_into, patterned = fast.encode_into, fast.patterned
-    prefixed = len(PREFIX)
+    prefixed, width = len(PREFIX), len(RECORD_FIELDS)
     buffer = bytearray()  # each line is re-encoded here: no allocation per line (one per check: threads)
     try:
         for item in read_lines(stream, counts, options.max_line_bytes):
@@ -124,7 +124,7 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                     if struct is not None:
                         proven(kind)  # counted by action after the batch, in C
                         if values[1] is not None:  # a sessionId: an event of a session
-                            yield [line, action_of[kind], *values[:6]]  # the record: RECORD_FIELDS come first
+                            yield [line, action_of[kind], *values[:width]]  # the record: RECORD_FIELDS come first
                         continue
                 event, findings = parse_line(line, raw, counts)
                 if findings:
