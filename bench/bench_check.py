@@ -145,7 +145,7 @@ def _defect(raw: bytes, line: dict, rnd: random.Random) -> bytes:
     return orjson.dumps({**line, "action": str(line.get("action", "x")).replace("-", "_", 1)})  # S204 or other
 
 
-REPEAT = 3
+REPEAT = 5
 
 
 def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
@@ -180,7 +180,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20k and 100k events instead of 100k and 1M")
     parser.add_argument("--skip-jsonschema", action="store_true", help="skip the slow plain-jsonschema loop")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per approach; the best wall time counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per approach; the best wall time counts")
     args = parser.parse_args()
     global REPEAT
     REPEAT = max(1, args.repeat)

@@ -405,6 +405,10 @@ def _line_start(f: Any, position: int) -> int:
             return int(f.tell())
 
 
+#: How often the garbage collector runs while a capture is checked (see :func:`settle`).
+_CHECKING_THRESHOLDS = (100_000, 50, 1000)
+
+
 def settle() -> None:
     """Prepare a process that will check captures: compile the schemas, move everything alive
     so far (modules, compiled schemas) out of the garbage collector's sight, and collect less
@@ -413,12 +417,31 @@ def settle() -> None:
     A check allocates millions of short-lived containers, almost none in reference cycles;
     with the default thresholds the collector runs every 700 of them and walks the
     long-lived objects again and again, about a tenth of the time. Garbage cycles still get
-    collected, every 100,000 allocations. Only for processes this package owns: the CLI and
-    the workers, never a pytest process.
+    collected, every 100,000 allocations. Only for processes this package owns, the CLI and
+    the workers, for good; a pytest process gets the same for the time of a check
+    (:func:`collecting_less`).
     """
     event_schemas()
     gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(*_CHECKING_THRESHOLDS)
+
+
+@contextlib.contextmanager
+def collecting_less() -> Iterator[None]:
+    """:func:`settle`'s garbage collection for the time of a check, in a process this package
+    does not own (pytest, whose own objects the collector would otherwise walk again and
+    again: a tenth of a large check); then the collector as it was."""
+    thresholds = gc.get_threshold()
+    frozen = gc.get_freeze_count() > 0  # by someone else, who will decide when to thaw them
+    if not frozen:
+        gc.freeze()
+    gc.set_threshold(*_CHECKING_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if not frozen:
+            gc.unfreeze()
 
 
 def _worker_init(main: int, folder: str | None = None) -> None:

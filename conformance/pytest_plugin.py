@@ -24,6 +24,7 @@ from .capture import CaptureUnreadable, capture_files
 from .checker import CaptureSummary, check_file
 from .findings import Finding, Severity
 from .options import Options, add_check_options, options_from
+from .parallel import collecting_less
 from .pytest_items import GeneratedCollector, ReportedFailure, ReportingItem, skip_project_tests
 from .report import format_finding
 from .rules import RULES
@@ -54,7 +55,8 @@ class _PluginState:
 
     def result(self, path: str) -> _CaptureResult:
         if path not in self.results:
-            self.results[path] = _check(path, self.options, self.max_shown)
+            with collecting_less():
+                self.results[path] = _check(path, self.options, self.max_shown)
         return self.results[path]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import io
 import json
 import multiprocessing
@@ -34,6 +35,7 @@ from conformance.parallel import (
     available_cores,
     check_chunk,
     check_lines_parallel,
+    collecting_less,
     file_identity,
     plan_workers,
 )
@@ -611,3 +613,28 @@ def test_a_finding_naming_another_line_names_it_from_the_top_of_the_file(
     assert rule in [f.rule for f in expected[0]]
     assert any("line 2" in f.message for f in expected[0] if f.rule == rule)
     assert_same(in_parallel(str(path), Options(), pool, 200), expected)
+
+
+def test_a_check_in_pytest_collects_less_and_leaves_the_collector_as_it_was() -> None:
+    # A pytest process is not the package's: during a check it collects garbage as the CLI
+    # does (pytest's own objects out of the collector's sight), and afterwards as before.
+    already = gc.get_freeze_count()  # an in-process CLI test may have settled this process
+    gc.unfreeze()
+    before = gc.get_threshold()
+    try:
+        with collecting_less():
+            assert gc.get_threshold() == (100_000, 50, 1000)
+            assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == before
+        assert gc.get_freeze_count() == 0
+        # Objects someone else froze stay frozen.
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        with collecting_less():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+        if already:
+            gc.freeze()
