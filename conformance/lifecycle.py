@@ -26,7 +26,7 @@ import itertools
 import marshal
 import operator
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from . import rules
@@ -96,7 +96,9 @@ def record_keys() -> dict[str, tuple[Any, ...]]:
     }
 
 
-def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] | None:
+def session_record(
+    line: int, action: str, event: dict[str, Any], wrong: Collection[str] = ()
+) -> list[Any] | None:
     """What :meth:`SessionTracker.feed` needs of one event, or ``None`` for an event of no session.
 
     ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]``
@@ -107,12 +109,20 @@ def session_record(line: int, action: str, event: dict[str, Any]) -> list[Any] |
     array or an object (S202) is kept as its :func:`_stand_in`: a list cannot key a
     session, and comparing or printing a value nested a thousand levels deep would exhaust
     Python's recursion limit.
+
+    An identity field named in ``wrong`` (the pointers of the event's schema findings, S202
+    and S203) is left out, as if absent: that line already has its finding, and a session
+    that took the broken value as its own would flag each of its correct events (L305), lines
+    with nothing wrong.
     """
     session_id = event.get("sessionId")
     if type(session_id) is not str:
         return None  # no session (dialin-ready, session-less dialout-error/-warning)
     get = event.get
-    record = [line, action, get("callClientId"), session_id, *(get(key) for key in record_keys()[action])]
+    keys = record_keys()[action]
+    if wrong:
+        keys = tuple(0 if f"/{key}" in wrong else key for key in keys)  # 0 is no key: absent
+    record = [line, action, get("callClientId"), session_id, *(get(key) for key in keys)]
     for index in _CONTAINER_SLOTS:
         if type(record[index]) in _CONTAINERS:
             record[index] = _stand_in(record[index])

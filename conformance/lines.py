@@ -152,8 +152,10 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                     continue
                 by_action[action] = by_action.get(action, 0) + 1
                 valid = es.fast.is_valid(event)
+                wrong: list[Finding] = []
                 if not valid:
-                    yield from schema_findings(line, event, es)
+                    wrong = schema_findings(line, event, es)
+                    yield from wrong
                 if strict:
                     yield from undocumented_findings(line, event, es)
                 action = es.action  # one string object per action: cheap to send and hash
@@ -167,7 +169,7 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                         k4, k5, k6, k7 = keys[action]
                         yield [line, action, get("callClientId"), sid, get(k4), get(k5), get(k6), get(k7)]
                     continue
-                record = record_of(line, action, event)
+                record = record_of(line, action, event, {finding.pointer for finding in wrong if finding.pointer})
                 if record is not None:
                     yield record
             done += len(batch)

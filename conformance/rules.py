@@ -135,7 +135,7 @@ MIXED_DIRECTION = _rule(
     "dialin-connected and dialout-answered with sessionId a64d…")
 IDENTITY_CHANGED = _rule(
     "L305", "identity-changed", E, "sipCallId, destination, origin or provider changes within one session.",
-    "A SIP dialog keeps one Call-ID, and a call keeps its parties and provider for its whole life (L16, RFC 3261 §8.1.1.4).",
+    "A SIP dialog keeps one Call-ID, and a call keeps its parties and provider for its whole life (L16, RFC 3261 §8.1.1.4). A value that breaks its schema is its own line's S202 or S203, and is not compared.",
     "dialout-connected destination +12098888888, then dialout-stopped destination +13977888822")
 REPEATED_TRANSITION = _rule(
     "L306", "repeated-transition", E, "A session is connected or answered a second time.",

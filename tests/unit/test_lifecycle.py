@@ -392,3 +392,21 @@ def test_a_changed_array_is_quoted_as_json_like_text() -> None:
 
 def test_the_rule_text_gives_the_window_the_tracker_uses() -> None:
     assert f"remembered for {ENDED_WINDOW_LINES:,} lines" in rules.EVENT_AFTER_END.rationale
+
+
+# --- a broken identity field is that line's finding, not its session's --------------------
+@pytest.mark.parametrize(("field", "broken", "rule"), [("provider", 7, "S202"), ("destination", "12098888888", "S203")])
+def test_a_broken_identity_field_names_its_line_and_no_other(check, event, lines, field, broken, rule) -> None:
+    # Broken first: the later, correct events of the session are not flagged as changes (L305).
+    first_broken = lines(
+        event("dialout-connected", **{field: broken}), event("dialout-answered"), event("dialout-stopped")
+    )
+    assert [(f.line, f.rule) for f in check(first_broken).findings] == [(1, rule)]
+    # Broken later: that line is named once, by its schema finding.
+    later_broken = lines(
+        event("dialout-connected"), event("dialout-answered", **{field: broken}), event("dialout-stopped")
+    )
+    assert [(f.line, f.rule) for f in check(later_broken).findings] == [(2, rule)]
+    # A correct value that really changes is still L305.
+    changed = lines(event("dialout-connected"), event("dialout-stopped", **{field: "sip:other@example.com"}))
+    assert [(f.line, f.rule) for f in check(changed).findings] == [(2, "L305")]
