@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from unittest import mock
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance import strategies
+from conformance import events, strategies
 from conformance.events import schema_findings
 from conformance.findings import Finding, Severity, json_pointer, show_value
 from conformance.options import Options, options_from
@@ -433,3 +435,37 @@ def test_the_memory_of_explanations_is_bounded(event) -> None:
     es.explanations.clear()
     assert schema_findings(1, {**event("dialin-stopped"), "sessionId": ["x" * 5000]}, es)
     assert es.explanations == {}
+
+
+# Values equal in Python but read differently (1, 1.0, true; 0.0, -0.0), nested objects in
+# either key order, and the same defect under other missing fields: a remembered explanation
+# is always the one a fresh explanation gives.
+_BASE = b'{"action":"dialin-connected","callClientId":"c","sessionId":"s","sipCallId":"x","provider":"p"'
+_WRONG = [
+    *(b"1", b"1.0", b"true", b"0", b"0.0", b"-0.0", b"false", b"1E0"),
+    *(b"18446744073709551615", b"18446744073709551616", b'{"a":1,"b":2}', b'{"b":2,"a":1}'),
+    *(b"[1]", b"[1.0]", b"[true]", b'"\\u00e9"', b'"e\\u0301"'),
+]
+
+
+def _fresh(event: dict, es: EventSchema) -> list:
+    saved = es.__dict__.get("explanations")
+    es.__dict__["explanations"] = {}
+    try:
+        return events._explained(event, es)
+    finally:
+        es.__dict__["explanations"] = saved
+
+
+@pytest.mark.parametrize("field", ["sipCallId", "provider", "sipHeaders", "userId"])
+def test_a_remembered_explanation_is_a_fresh_one(field: str) -> None:
+    es = event_schemas()["dialin-connected"]
+    lines = []
+    for value, drop in itertools.product(_WRONG, [None, "provider", "sipCallId"]):
+        event = orjson.loads(_BASE + b"}")
+        event[field] = orjson.loads(value)
+        if drop and drop != field:
+            del event[drop]
+        lines.append(event)
+    for event in lines * 2:  # the second round reads the memory
+        assert events._explained(event, es) == _fresh(event, es)
