@@ -129,6 +129,15 @@ def session_record(
     return record
 
 
+def lost_record(line: int, session_id: str) -> list[Any]:
+    """A record for a line that names a session id but could not be checked as its event (not
+    JSON, an unknown telephony action, no action): that session may have lost its start
+    there, so a session with this id first seen within the window after it is not flagged
+    for a missing start (L301, L302). The line has its own finding; its session's later,
+    correct events are not named for it."""
+    return [line, None, None, session_id, None, None, None, None]
+
+
 _CONTAINER_SLOTS = (2, *range(4, 4 + len(IDENTITY_FIELDS)))
 _CONTAINERS = (list, dict)
 
@@ -178,6 +187,9 @@ class SessionTracker:
         # Ended sessions by key, in no useful order; one that ended more than `window` lines
         # before an event is forgotten, whether or not a prune has removed it yet.
         self.ended: dict[_Key, _Ended] = {}
+        # Session ids of lines too broken to check (see lost_record), by line: a session
+        # first seen soon after one may have lost its start there, and is not flagged for it.
+        self.lost: dict[str, int] = {}
         self.sessions_seen = 0
         self._plans = _plans()
         self._prune_at = _MIN_PRUNE
@@ -198,6 +210,7 @@ class SessionTracker:
         # tracker's attributes looked up for each, would cost a tenth of it. One look-up for
         # the session and one for the action's plan; the rare cases are methods of their own.
         open_, ended_, plans, window, partial = self.open, self.ended, self._plans, self.window, self.partial
+        lost = self.lost
         prune_at = self._prune_at
         list_ = list
         seen = 0
@@ -208,9 +221,15 @@ class SessionTracker:
                     continue
                 if len(record) == 2:
                     return False  # [line, delivery]
+                action = record[1]
+                if action is None:  # lost_record: a broken line that names this session id
+                    lost[record[3]] = record[0]
+                    if len(lost) > prune_at:
+                        self._prune(record[0])
+                        ended_, lost, prune_at = self.ended, self.lost, self._prune_at
+                    continue
                 key = (record[2], record[3])
                 session = open_.get(key)
-                action = record[1]
                 direction, once, terminal, identity, not_a_start = plans[action]
                 found: list[Finding] | None = None
                 if session is None:
@@ -225,7 +244,9 @@ class SessionTracker:
                             # A copy of the first record is the session's known values from now on.
                             open_[key] = [direction, record[0], record[:], {action: record[0]} if once else {}]
                         if not_a_start is not None and not partial:
-                            found = [self._not_a_start(not_a_start, record[0], action, record[3])]
+                            at = lost.get(record[3]) if lost else None
+                            if at is None or record[0] - at > window:
+                                found = [self._not_a_start(not_a_start, record[0], action, record[3])]
                 elif session[0] != direction:
                     found = [self._mixed(record[0], action, record[3], session[0], session[1])]
                 else:
@@ -255,7 +276,7 @@ class SessionTracker:
                         findings.append(finding)
                 if terminal and len(ended_) > prune_at:
                     self._prune(record[0])
-                    ended_, prune_at = self.ended, self._prune_at
+                    ended_, lost, prune_at = self.ended, self.lost, self._prune_at
         finally:
             self.sessions_seen += seen
         return True
@@ -292,7 +313,8 @@ class SessionTracker:
                 if part.reread is None:
                     raise RuntimeError("a range's sessions met earlier ones, and its records cannot be read again")
                 suspects = part.reread()
-            records = _records_of(suspects, shared)
+            # With the lost records (a broken line's) of their session ids, in their order.
+            records = _records_of(suspects, shared | {(None, session_id) for _, session_id in shared})
             # The range's tracker counted these sessions as new ones: count them again here.
             alone = SessionTracker(self.partial, self.window)
             for record in records:
@@ -316,6 +338,7 @@ class SessionTracker:
         for entry in ended.values():
             entry[2] += offset
         self.ended.update(ended)
+        self.lost.update((session_id, at + offset) for session_id, at in part.lost.items())
         self.sessions_seen += new_sessions
         if len(self.ended) > self._prune_at:
             self._prune(offset + part.lines)
@@ -418,11 +441,13 @@ class SessionTracker:
         )
 
     def _prune(self, line: int) -> None:
-        """Forget the sessions that ended too long before ``line`` to be remembered at it or
-        later; rebuilt when the memory doubles, so each ended session costs O(1) here."""
+        """Forget the sessions that ended, and the broken lines that came, too long before
+        ``line`` to be remembered at it or later; rebuilt when the memory doubles, so each
+        costs O(1) here."""
         oldest = line - self.window
         self.ended = {key: ended for key, ended in self.ended.items() if ended[2] >= oldest}
-        self._prune_at = max(2 * len(self.ended), _MIN_PRUNE)
+        self.lost = {session_id: at for session_id, at in self.lost.items() if at >= oldest}
+        self._prune_at = max(2 * max(len(self.ended), len(self.lost)), _MIN_PRUNE)
 
 
 @dataclasses.dataclass
@@ -440,6 +465,7 @@ class RangeSessions:
     # likely, they began before the range); and of any other session with the same session id
     # (another call client's), since picking records by id costs a fifth of picking by key.
     suspects: list[Any]
+    lost: dict[str, int]  # session ids of the range's broken lines (lost_record), by line
     sessions_seen: int
     lines: int  # how many lines the range has
     offset: int = 0
@@ -449,12 +475,12 @@ class RangeSessions:
 
     def __getstate__(self) -> tuple[Any, ...]:
         # marshal writes and reads the session tables several times faster than pickle does.
-        tables = marshal.dumps((self.about, self.open, self.ended, self.suspects))
+        tables = marshal.dumps((self.about, self.open, self.ended, self.suspects, self.lost))
         return self.findings, tables, self.sessions_seen, self.lines, self.offset
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.findings, tables, self.sessions_seen, self.lines, self.offset = state
-        self.about, self.open, self.ended, self.suspects = marshal.loads(tables)
+        self.about, self.open, self.ended, self.suspects, self.lost = marshal.loads(tables)
         self.reread = None
 
 
@@ -478,7 +504,9 @@ def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED
     suspect.update(about.values())
     ids = {session_id for _, session_id in suspect}
     suspects = list(itertools.compress(records, map(ids.__contains__, map(_SESSION_ID_OF, records))))
-    return RangeSessions(findings, about, tracker.open, tracker.ended, suspects, tracker.sessions_seen, lines)
+    return RangeSessions(
+        findings, about, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines
+    )
 
 
 @functools.cache

@@ -8,7 +8,9 @@ on as a small *record*, a flat list of JSON values that a worker can send back c
 * ``[line, action, callClientId, sessionId, sipCallId, destination, origin, provider]`` for
   a client event of a session (:func:`~conformance.lifecycle.session_record`);
 * ``[line, delivery]`` for a webhook delivery, which the webhook stage checks whole,
-  because it orders deliveries by their timestamps (:mod:`.webhooks`).
+  because it orders deliveries by their timestamps (:mod:`.webhooks`);
+* ``[line, None, None, sessionId, ...]`` for a line that names a session id but cannot be
+  checked as its event (:func:`~conformance.lifecycle.lost_record`).
 
 The hot loop is written out once, here, because a capture can hold millions of events.
 The common line, a compact valid event, costs one msgspec decode into a struct compiled
@@ -19,6 +21,7 @@ jsonschema-rs, and only an invalid event pays for jsonschema's exact findings.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from .capture import LineCounts, parse_line, read_lines
 from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_action_finding
 from .fastpath import DECLINE_ALL, PREFIX, RECORD_FIELDS, fast_path, remember_match
 from .findings import Finding, describe_type
-from .lifecycle import record_keys, session_record
+from .lifecycle import lost_record, record_keys, session_record
 from .options import Options
 from .schemas import event_schemas
 
@@ -130,6 +133,10 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                 if findings:
                     yield from findings
                 if event is None:
+                    if findings:  # a broken line: a session whose start it was is not blamed
+                        named = _SESSION_ID.search(raw)
+                        if named is not None:
+                            yield lost_record(line, named.group(1).decode("utf-8", "replace"))
                     continue
                 action = event.get("action")
                 if type(action) is not str:
@@ -139,6 +146,9 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                         continue
                     no_action += 1
                     yield _missing_action(line, event)
+                    sid = event.get("sessionId")
+                    if type(sid) is str:
+                        yield lost_record(line, sid)
                     continue
                 es = schemas.get(action)
                 if es is None:
@@ -147,6 +157,8 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                         by_action[action] = by_action.get(action, 0) + 1
                         sid = event.get("sessionId")
                         yield unknown_action_finding(line, action, sid if isinstance(sid, str) else None)
+                        if type(sid) is str:
+                            yield lost_record(line, sid)
                     else:
                         other += 1  # a non-telephony event: counted, never flagged
                     continue
@@ -193,6 +205,10 @@ def _count_proven(kinds: list[type], action_of: dict[type, str], by_action: dict
         by_action[name] = by_action.get(name, 0) + n
     counts.objects += len(kinds)
     kinds.clear()
+
+
+#: A session id in the text of a line that is not JSON (no escapes: a best effort).
+_SESSION_ID = re.compile(rb'"sessionId"[ \t]*:[ \t]*"([^"\\]*)"')
 
 
 def _is_webhook(event: dict[str, Any]) -> bool:

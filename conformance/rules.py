@@ -123,7 +123,7 @@ ANSWERED_WITHOUT_CONNECTED = _rule(
     "dialout-answered for session 7d20… as the session's first event")
 STOPPED_WITHOUT_START = _rule(
     "L302", "stopped-without-start", E, "A *-stopped arrives for a session with no earlier event (not checked under --partial).",
-    "A session's stop follows its start (L6, L11); daily-react ignores a stop for an unknown session (L19). In a whole capture the start was lost. If the capture began mid-call, use --partial.",
+    "A session's stop follows its start (L6, L11); daily-react ignores a stop for an unknown session (L19). In a whole capture the start was lost. If the capture began mid-call, use --partial. A session whose id an earlier broken line names (not JSON, an unknown action, no action) is not flagged: that line, its start perhaps, has its own finding.",
     "dialin-stopped for session a64d… as the first line of the capture")
 EVENT_AFTER_END = _rule(
     "L303", "event-after-end", E, "An event arrives for a session that already ended with *-stopped or *-error.",

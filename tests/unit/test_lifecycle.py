@@ -14,6 +14,7 @@ from conformance.lifecycle import (
     ENDED_WINDOW_LINES,
     IDENTITY_FIELDS,
     SessionTracker,
+    lost_record,
     record_keys,
     session_record,
 )
@@ -410,3 +411,38 @@ def test_a_broken_identity_field_names_its_line_and_no_other(check, event, lines
     # A correct value that really changes is still L305.
     changed = lines(event("dialout-connected"), event("dialout-stopped", **{field: "sip:other@example.com"}))
     assert [(f.line, f.rule) for f in check(changed).findings] == [(2, "L305")]
+
+
+# --- a session whose start is a broken line is not blamed for it ---------------------------
+_START = '{"action":"dialin-connected","callClientId":"c","sessionId":"s1","sipCallId":"x","provider":"daily"}'
+_STOP = '{"action":"dialin-stopped","callClientId":"c","sessionId":"s1","sipCallId":"x","provider":"daily"}'
+
+
+@pytest.mark.parametrize(
+    ("start", "rule"),
+    [
+        (_START.replace("dialin-connected", "dialin_connected"), "S204"),  # a typo in the action
+        (_START[:70], "C101"),  # cut short, after its session id
+        (_START.replace('"action":"dialin-connected",', ""), "C109"),  # no action
+    ],
+)
+def test_a_session_whose_start_line_is_broken_is_named_only_there(check, start: str, rule: str) -> None:
+    found = check(f"{start}\n{_STOP}\n".encode()).findings
+    assert [(f.line, f.rule) for f in found] == [(1, rule)]
+    # Without the broken line, the stop has no start: L302, as before.
+    assert [(f.line, f.rule) for f in check(f"{_STOP}\n".encode()).findings] == [(1, "L302")]
+
+
+def test_a_broken_line_excuses_only_its_own_session_id_and_only_within_the_window() -> None:
+    lost = lost_record(1, "s1")
+    stop = session_record(2, "dialin-stopped", ev("dialin-stopped", sid="s1"))
+    other = session_record(3, "dialin-stopped", ev("dialin-stopped", sid="s2"))
+    tracker = SessionTracker()
+    assert tracker.feed(lost) is None
+    assert tracker.feed(stop) is None
+    assert [f.rule for f in tracker.feed(other) or []] == ["L302"]
+    late = SessionTracker(window=10)
+    late.feed(lost)
+    assert [f.rule for f in late.feed(session_record(12, "dialin-stopped", ev("dialin-stopped", sid="s1"))) or []] == [
+        "L302"
+    ]

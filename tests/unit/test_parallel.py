@@ -638,3 +638,28 @@ def test_a_check_in_pytest_collects_less_and_leaves_the_collector_as_it_was() ->
         gc.set_threshold(*before)
         if already:
             gc.freeze()
+
+
+@pytest.mark.parametrize("where", ["before the range", "in the range, with a finding of its session"])
+def test_a_broken_start_line_excuses_its_session_across_ranges(
+    pool: ProcessPoolExecutor, tmp_path: Path, where: str
+) -> None:
+    # A broken line (here a typo in the action) may have been a session's start: the session
+    # is not blamed for a missing start (L302), whichever range the line and the session are in,
+    # also when the session is replayed in the calling process for a finding of its own (L303).
+    pad = _dump({"action": "participant-joined", "pad": "x" * 170})
+    base = {"callClientId": "A", "sessionId": "s", "sipCallId": "c1", "provider": "daily"}
+    broken = _dump({"action": "dialin_connected", **base})
+    stop = _dump({"action": "dialin-stopped", **base})
+    if where == "before the range":
+        lines, chunk = [broken, pad, pad, stop], 200
+    else:  # the broken line and the session in one range, the second stop making it a replay
+        lines, chunk = [pad, broken, stop, stop, pad], 520
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / "lines.ndjson"
+    path.write_bytes(data)
+    expected = one_process(data, str(path), Options())
+    rules_found = [f.rule for f in expected[0]]
+    assert "S204" in rules_found and "L302" not in rules_found
+    assert rules_found.count("L303") == (0 if where == "before the range" else 1)
+    assert_same(in_parallel(str(path), Options(), pool, chunk), expected)
