@@ -129,13 +129,14 @@ def session_record(
     return record
 
 
-def lost_record(line: int, session_id: str) -> list[Any]:
+def lost_record(line: int, client: Any, session_id: str) -> list[Any]:
     """A record for a line that names a session id but could not be checked as its event (not
     JSON, an unknown telephony action, no action): that session may have lost its start
-    there, so a session with this id first seen within the window after it is not flagged
-    for a missing start (L301, L302). The line has its own finding; its session's later,
-    correct events are not named for it."""
-    return [line, None, None, session_id, None, None, None, None]
+    there, so a session with this id (and this call client, when the line names one: ``None``
+    when it does not) first seen within the window after it is not flagged for a missing
+    start (L301, L302). The line has its own finding; its session's later, correct events
+    are not named for it."""
+    return [line, None, client if type(client) is str else None, session_id, None, None, None, None]
 
 
 _CONTAINER_SLOTS = (2, *range(4, 4 + len(IDENTITY_FIELDS)))
@@ -187,9 +188,10 @@ class SessionTracker:
         # Ended sessions by key, in no useful order; one that ended more than `window` lines
         # before an event is forgotten, whether or not a prune has removed it yet.
         self.ended: dict[_Key, _Ended] = {}
-        # Session ids of lines too broken to check (see lost_record), by line: a session
-        # first seen soon after one may have lost its start there, and is not flagged for it.
-        self.lost: dict[str, int] = {}
+        # Sessions named by lines too broken to check (lost_record), by line: such a session
+        # may have lost its start there, and is not flagged for it. The key is the session's,
+        # or (None, session id) for a line that names no call client.
+        self.lost: dict[_Key, int] = {}
         self.sessions_seen = 0
         self._plans = _plans()
         self._prune_at = _MIN_PRUNE
@@ -222,8 +224,8 @@ class SessionTracker:
                 if len(record) == 2:
                     return False  # [line, delivery]
                 action = record[1]
-                if action is None:  # lost_record: a broken line that names this session id
-                    lost[record[3]] = record[0]
+                if action is None:  # lost_record: a broken line that names this session
+                    lost[record[2], record[3]] = record[0]
                     if len(lost) > prune_at:
                         self._prune(record[0])
                         ended_, lost, prune_at = self.ended, self.lost, self._prune_at
@@ -243,10 +245,8 @@ class SessionTracker:
                         else:
                             # A copy of the first record is the session's known values from now on.
                             open_[key] = [direction, record[0], record[:], {action: record[0]} if once else {}]
-                        if not_a_start is not None and not partial:
-                            at = lost.get(record[3]) if lost else None
-                            if at is None or record[0] - at > window:
-                                found = [self._not_a_start(not_a_start, record[0], action, record[3])]
+                        if not_a_start is not None and not partial and not (lost and self._lost_before(key, record[0])):
+                            found = [self._not_a_start(not_a_start, record[0], action, record[3])]
                 elif session[0] != direction:
                     found = [self._mixed(record[0], action, record[3], session[0], session[1])]
                 else:
@@ -338,9 +338,9 @@ class SessionTracker:
         for entry in ended.values():
             entry[2] += offset
         self.ended.update(ended)
-        self.lost.update((session_id, at + offset) for session_id, at in part.lost.items())
+        self.lost.update((key, at + offset) for key, at in part.lost.items())
         self.sessions_seen += new_sessions
-        if len(self.ended) > self._prune_at:
+        if len(self.ended) > self._prune_at or len(self.lost) > self._prune_at:
             self._prune(offset + part.lines)
         about = part.about
         kept = [
@@ -372,10 +372,25 @@ class SessionTracker:
                 )
             ]
         lines[action] = line
-        # Under partial, a session first seen after its dialout-connected is not flagged.
-        if action == "dialout-answered" and "dialout-connected" not in lines and not self.partial:
+        # Under partial, a session first seen after its dialout-connected is not flagged; nor
+        # one whose dialout-connected may be a broken line.
+        if (
+            action == "dialout-answered"
+            and "dialout-connected" not in lines
+            and not self.partial
+            and not self._lost_before((session[2][2], session_id), line)
+        ):
             return [self._answered_without_connected(line, session_id)]
         return None
+
+    def _lost_before(self, key: _Key, line: int) -> bool:
+        """Whether a broken line within the window before ``line`` names session ``key`` (or its
+        session id, with no call client): its start may be there (lost_record)."""
+        for named in (key, (None, key[1])):
+            at = self.lost.get(named)
+            if at is not None and line - at <= self.window:
+                return True
+        return False
 
     def _not_a_start(self, rule: rules.Rule, line: int, action: str, session_id: str) -> Finding:
         if rule is rules.ANSWERED_WITHOUT_CONNECTED:
@@ -446,7 +461,7 @@ class SessionTracker:
         costs O(1) here."""
         oldest = line - self.window
         self.ended = {key: ended for key, ended in self.ended.items() if ended[2] >= oldest}
-        self.lost = {session_id: at for session_id, at in self.lost.items() if at >= oldest}
+        self.lost = {key: at for key, at in self.lost.items() if at >= oldest}
         self._prune_at = max(2 * max(len(self.ended), len(self.lost)), _MIN_PRUNE)
 
 
@@ -465,7 +480,7 @@ class RangeSessions:
     # likely, they began before the range); and of any other session with the same session id
     # (another call client's), since picking records by id costs a fifth of picking by key.
     suspects: list[Any]
-    lost: dict[str, int]  # session ids of the range's broken lines (lost_record), by line
+    lost: dict[_Key, int]  # the sessions the range's broken lines name (lost_record), by line
     sessions_seen: int
     lines: int  # how many lines the range has
     offset: int = 0

@@ -133,10 +133,17 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                 if findings:
                     yield from findings
                 if event is None:
-                    if findings:  # a broken line: a session whose start it was is not blamed
+                    # A broken line that claims to be a telephony event: a session whose start
+                    # it was is not blamed for it.
+                    if findings and raw[:prefixed] == PREFIX:
                         named = _SESSION_ID.search(raw)
                         if named is not None:
-                            yield lost_record(line, named.group(1).decode("utf-8", "replace"))
+                            client = _CLIENT.search(raw)
+                            yield lost_record(
+                                line,
+                                client.group(1).decode("utf-8", "replace") if client else None,
+                                named.group(1).decode("utf-8", "replace"),
+                            )
                     continue
                 action = event.get("action")
                 if type(action) is not str:
@@ -148,7 +155,7 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                     yield _missing_action(line, event)
                     sid = event.get("sessionId")
                     if type(sid) is str:
-                        yield lost_record(line, sid)
+                        yield lost_record(line, event.get("callClientId"), sid)
                     continue
                 es = schemas.get(action)
                 if es is None:
@@ -158,7 +165,7 @@ def check_lines(stream: IO[bytes], tally: LineTally, options: Options) -> Iterat
                         sid = event.get("sessionId")
                         yield unknown_action_finding(line, action, sid if isinstance(sid, str) else None)
                         if type(sid) is str:
-                            yield lost_record(line, sid)
+                            yield lost_record(line, event.get("callClientId"), sid)
                     else:
                         other += 1  # a non-telephony event: counted, never flagged
                     continue
@@ -207,8 +214,9 @@ def _count_proven(kinds: list[type], action_of: dict[type, str], by_action: dict
     kinds.clear()
 
 
-#: A session id in the text of a line that is not JSON (no escapes: a best effort).
+#: A session id and a call client in the text of a line that is not JSON (no escapes: a best effort).
 _SESSION_ID = re.compile(rb'"sessionId"[ \t]*:[ \t]*"([^"\\]*)"')
+_CLIENT = re.compile(rb'"callClientId"[ \t]*:[ \t]*"([^"\\]*)"')
 
 
 def _is_webhook(event: dict[str, Any]) -> bool:

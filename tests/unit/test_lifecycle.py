@@ -433,16 +433,35 @@ def test_a_session_whose_start_line_is_broken_is_named_only_there(check, start: 
     assert [(f.line, f.rule) for f in check(f"{_STOP}\n".encode()).findings] == [(1, "L302")]
 
 
-def test_a_broken_line_excuses_only_its_own_session_id_and_only_within_the_window() -> None:
-    lost = lost_record(1, "s1")
-    stop = session_record(2, "dialin-stopped", ev("dialin-stopped", sid="s1"))
-    other = session_record(3, "dialin-stopped", ev("dialin-stopped", sid="s2"))
+def test_a_broken_line_excuses_only_its_own_session_and_only_within_the_window() -> None:
+    def stop(line: int, sid: str = "s1", cc: str = "c") -> list:
+        return session_record(line, "dialin-stopped", ev("dialin-stopped", sid=sid, cc=cc))  # type: ignore[return-value]
+
+    def rules_of(tracker: SessionTracker, record: list) -> list[str]:
+        return [f.rule for f in tracker.feed(record) or []]
+
     tracker = SessionTracker()
-    assert tracker.feed(lost) is None
-    assert tracker.feed(stop) is None
-    assert [f.rule for f in tracker.feed(other) or []] == ["L302"]
+    assert tracker.feed(lost_record(1, "c", "s1")) is None
+    assert rules_of(tracker, stop(2)) == []
+    assert rules_of(tracker, stop(3, sid="s2")) == ["L302"]  # another session id
+    assert rules_of(tracker, stop(4, cc="other")) == ["L302"]  # another call client's session
+    # A line that names no call client excuses the session id for any.
+    anyone = SessionTracker()
+    anyone.feed(lost_record(1, None, "s1"))
+    assert rules_of(anyone, stop(2, cc="other")) == []
+    # Only within the window.
     late = SessionTracker(window=10)
-    late.feed(lost)
-    assert [f.rule for f in late.feed(session_record(12, "dialin-stopped", ev("dialin-stopped", sid="s1"))) or []] == [
-        "L302"
-    ]
+    late.feed(lost_record(1, "c", "s1"))
+    assert rules_of(late, stop(12)) == ["L302"]
+
+
+def test_a_broken_connected_excuses_an_answered_that_is_not_the_first_event(check) -> None:
+    base = '"callClientId":"c","sessionId":"s1","sipCallId":"x","provider":"daily","destination":"+12098888888"'
+    data = "\n".join(
+        [
+            '{"action":"dialout_connected",' + base + "}",  # a typo: the session's start, lost
+            '{"action":"dialout-warning",' + base + ',"errorMsg":"e"}',
+            '{"action":"dialout-answered",' + base + "}",
+        ]
+    )
+    assert [(f.line, f.rule) for f in check((data + "\n").encode()).findings] == [(1, "S204")]
