@@ -9,11 +9,11 @@ by a review helper; 3,000 examples of each passed).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +22,11 @@ from hypothesis import strategies as st
 from test_parallel import assert_same, in_parallel, one_process
 
 from conformance import lifecycle
+from conformance.lifecycle import RangeSessions, SessionTracker
+from conformance.lines import LineTally, check_lines
 from conformance.options import Options
+from conformance.parallel import check_lines_parallel
+from conformance.schemas import ACTIONS as ALL_ACTIONS
 
 N = int(os.environ.get("PROPERTY_EXAMPLES", "60"))
 SETTINGS = settings(
@@ -31,17 +35,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 
-ACTIONS = [
-    "dialin-connected",
-    "dialin-stopped",
-    "dialin-error",
-    "dialin-warning",
-    "dialout-connected",
-    "dialout-answered",
-    "dialout-stopped",
-    "dialout-error",
-    "dialout-warning",
-]
+ACTIONS = [action for action in ALL_ACTIONS if action != "dialin-ready"]  # the actions of a session
 TYPOS = ["dialin_connected", "dialout-conected", "dialin-stoped", "dialout-answerd"]
 MISSING = object()
 SIDS = st.sampled_from(["s1", "s2", "s3"])
@@ -108,30 +102,14 @@ def captures(draw: st.DrawFn, webhooks: bool = True) -> tuple[bytes, Options]:
     return data, options
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
-
-
-def _run(data: bytes, options: Options, executor: Any, chunk: int) -> None:
-    fd, path = tempfile.mkstemp(suffix=".ndjson", dir="/tmp/review2-scratch")
+def _run(data: bytes, options: Options, executor: Executor, chunk: int) -> None:
+    fd, path = tempfile.mkstemp(suffix=".ndjson")
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     try:
         assert_same(in_parallel(path, options, executor, chunk), one_process(data, path, options))
     finally:
         os.unlink(path)
-
-
-os.makedirs("/tmp/review2-scratch", exist_ok=True)
-
-
-@SETTINGS
-@given(captures(), st.integers(1, 300))
-def test_parallel_equals_one_process(pool: ProcessPoolExecutor, capture: tuple[bytes, Options], chunk: int) -> None:
-    data, options = capture
-    _run(data, options, pool, chunk)
 
 
 @pytest.fixture
@@ -145,16 +123,6 @@ def small_window() -> Iterator[int]:
         yield 6
     finally:
         lifecycle.SessionTracker.__init__.__defaults__, lifecycle.check_range.__defaults__ = saved
-
-
-@SETTINGS
-@given(captures(), st.integers(1, 300))
-def test_parallel_equals_one_process_small_window(
-    small_window: int, capture: tuple[bytes, Options], chunk: int
-) -> None:
-    data, options = capture
-    with ThreadPoolExecutor(2) as threads:
-        _run(data, options, threads, chunk)
 
 
 @st.composite
@@ -218,33 +186,36 @@ def session_captures(draw: st.DrawFn) -> tuple[bytes, Options]:
     return data, Options(strict=draw(st.booleans()), partial=draw(st.integers(0, 5)) == 0, allow_empty=True)
 
 
-@SETTINGS
-@given(session_captures(), st.integers(1, 200))
-def test_sessions_parallel_equals_one_process(
-    pool: ProcessPoolExecutor, capture: tuple[bytes, Options], chunk: int
-) -> None:
-    data, options = capture
-    _run(data, options, pool, chunk)
+#: Captures of lines drawn one by one, and of whole sessions interleaved.
+CAPTURES: dict[str, Callable[[], st.SearchStrategy[tuple[bytes, Options]]]] = {
+    "lines": captures,
+    "sessions": session_captures,
+}
 
 
+@pytest.mark.parametrize("kind", CAPTURES)
 @SETTINGS
-@given(session_captures(), st.integers(1, 200))
-def test_sessions_parallel_equals_one_process_small_window(
-    small_window: int, capture: tuple[bytes, Options], chunk: int
+@given(data=st.data(), chunk=st.integers(1, 300))
+def test_parallel_equals_one_process(pool: ProcessPoolExecutor, kind: str, data: st.DataObject, chunk: int) -> None:
+    capture, options = data.draw(CAPTURES[kind]())
+    _run(capture, options, pool, chunk)
+
+
+@pytest.mark.parametrize("kind", CAPTURES)
+@SETTINGS
+@given(data=st.data(), chunk=st.integers(1, 300))
+def test_parallel_equals_one_process_small_window(
+    small_window: int, kind: str, data: st.DataObject, chunk: int
 ) -> None:
-    data, options = capture
+    capture, options = data.draw(CAPTURES[kind]())
     with ThreadPoolExecutor(2) as threads:
-        _run(data, options, threads, chunk)
+        _run(capture, options, threads, chunk)
 
 
-def test_lost_records_stay_bounded_in_the_calling_process(small_window: int, tmp_path: Any) -> None:
+def test_lost_records_stay_bounded_in_the_calling_process(small_window: int, tmp_path: Path) -> None:
     """A capture whose broken lines name many session ids (a recorder that drops `action`,
-    say) and whose sessions never end: one process prunes `lost` past the window; the
-    parallel join (adopt) only prunes when `ended` grows, so `lost` keeps every id."""
-    from conformance.lifecycle import RangeSessions, SessionTracker
-    from conformance.lines import LineTally, check_lines
-    from conformance.parallel import check_lines_parallel
-
+    say) and whose sessions never end: the parallel join (adopt) forgets lost records past
+    the window, as one process does, though no session ends to make it prune."""
     path = tmp_path / "lost.ndjson"
     path.write_bytes(b"".join(b'{"callClientId":"A","sessionId":"s%d"}\n' % i for i in range(30_000)))
     alone = SessionTracker()

@@ -9,11 +9,10 @@ import functools
 import gc
 import io
 import json
-import multiprocessing
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -57,15 +56,6 @@ Result = tuple[list[Finding], dict[str, Any]]
 
 
 # --- the two ways of checking -------------------------------------------------------------
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """One pool of two workers for the whole module: starting workers per example would
-    cost more than checking. ``spawn``: this process may run threads (pytest-xdist), and a
-    fork with threads running is not safe."""
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
-
-
 def _summary(summary: CaptureSummary) -> dict[str, Any]:
     out = summary.as_dict()
     out["errors+warnings"] = (summary.errors, summary.warnings)
