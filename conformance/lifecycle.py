@@ -517,8 +517,7 @@ def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED
     suspect = {key for key, ended in tracker.ended.items() if ended[4] not in starts}
     suspect.update(tracker.open)
     suspect.update(about.values())
-    ids = {session_id for _, session_id in suspect}
-    suspects = list(itertools.compress(records, map(ids.__contains__, map(_SESSION_ID_OF, records))))
+    suspects = _records_of(records, {session_id for _, session_id in suspect}, _SESSION_ID_OF)
     return RangeSessions(
         findings, about, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines
     )
@@ -534,10 +533,11 @@ _KEY_OF = operator.itemgetter(2, 3)  # a record's session key
 _SESSION_ID_OF = operator.itemgetter(3)  # its session id: a string whose hash is known by now
 
 
-def _records_of(records: list[Any], keys: set[_Key]) -> list[Any]:
-    """The records of the sessions ``keys``, in their order, picked in C: usually few of many,
-    and a Python loop over all of them would cost more than the picking."""
-    return list(itertools.compress(records, map(keys.__contains__, map(_KEY_OF, records))))
+def _records_of(records: list[Any], keys: set[Any], key_of: Callable[[Any], Any] = _KEY_OF) -> list[Any]:
+    """The records whose ``key_of`` (their session, by default) is one of ``keys``, in their
+    order, picked in C: usually few of many, and a Python loop over all of them would cost
+    more than the picking."""
+    return list(itertools.compress(records, map(keys.__contains__, map(key_of, records))))
 
 
 def _finding_line(finding: Finding) -> int:
