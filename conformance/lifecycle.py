@@ -178,12 +178,13 @@ class SessionTracker:
     Arguments:
         partial: the capture may begin in the middle of a call, so a session whose first
             event is not its start is not flagged (``L301`` for a first event, ``L302``).
-        window: for how many lines an ended session is remembered for ``L303``.
+        window: for how many lines an ended session is remembered for ``L303``;
+            :data:`ENDED_WINDOW_LINES` when not given, read at each call.
     """
 
-    def __init__(self, partial: bool = False, window: int = ENDED_WINDOW_LINES) -> None:
+    def __init__(self, partial: bool = False, window: int | None = None) -> None:
         self.partial = partial
-        self.window = window
+        self.window = ENDED_WINDOW_LINES if window is None else window
         self.open: dict[_Key, _Session] = {}
         # Ended sessions by key, in no useful order; one that ended more than `window` lines
         # before an event is forgotten, whether or not a prune has removed it yet.
@@ -499,7 +500,7 @@ class RangeSessions:
         self.reread = None
 
 
-def check_range(items: list[Any], lines: int, partial: bool, window: int = ENDED_WINDOW_LINES) -> RangeSessions | None:
+def check_range(items: list[Any], lines: int, partial: bool, window: int | None = None) -> RangeSessions | None:
     """Check the sessions of one range of a capture with a tracker of its own.
 
     ``items`` is the line stage's output for the range, in line order (findings and session

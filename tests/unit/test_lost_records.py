@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -113,16 +113,12 @@ def _run(data: bytes, options: Options, executor: Executor, chunk: int) -> None:
 
 
 @pytest.fixture
-def small_window() -> Iterator[int]:
+def small_window(monkeypatch: pytest.MonkeyPatch) -> int:
     """A window of a few lines (threads, so the workers see it too): the window's edge
-    falls inside small captures and across ranges."""
-    saved = lifecycle.SessionTracker.__init__.__defaults__, lifecycle.check_range.__defaults__
-    lifecycle.SessionTracker.__init__.__defaults__ = (False, 6)
-    lifecycle.check_range.__defaults__ = (6,)
-    try:
-        yield 6
-    finally:
-        lifecycle.SessionTracker.__init__.__defaults__, lifecycle.check_range.__defaults__ = saved
+    falls inside small captures and across ranges. Trackers read the default window when
+    they are made, so this holds for the compiled module too (tests/build)."""
+    monkeypatch.setattr(lifecycle, "ENDED_WINDOW_LINES", 6)
+    return 6
 
 
 @st.composite

@@ -1,0 +1,90 @@
+"""Build hook: the wheel carries the two hot loops compiled by Cython, beside their source.
+
+A check spends nearly all its time in two loops that run once per line of a capture:
+:func:`conformance.lines.check_lines` (the line stage) and
+:meth:`conformance.lifecycle.SessionTracker.check` (the session check). Compiled as they
+are, with no change to the Python, they lose the interpreter's cost of each bytecode, which
+is what is left of a line's time once msgspec and orjson have done their work (``python
+bench/bench_check.py`` gives the figures).
+
+* The ``.py`` files stay the one source: Cython compiles them unchanged, as plain Python
+  (``annotation_typing=False``: type hints are not turned into run-time type checks), and
+  the wheel ships them beside the extension modules, which Python imports first.
+* Compiling is an optimisation, never a condition: where it cannot be done (no C compiler,
+  no Python headers), the wheel is pure Python and checks the same, more slowly, with a
+  warning in the build output. ``TELEPHONY_CONFORMANCE_PURE=1`` asks for a pure wheel.
+* An editable install (``pip install -e``) stays pure Python, so that an edit to a ``.py``
+  file takes effect at once instead of hiding behind a stale compiled module.
+
+``tests/build/test_compiled.py`` builds a wheel with this hook and runs the property tests
+of both loops against its compiled modules.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+#: The modules compiled: the two per-line loops, and nothing else (the rest of a check's time
+#: is spent in C already, or once per range or capture).
+HOT_MODULES = ("lines", "lifecycle")
+
+#: Set to anything but "" or "0" for a pure-Python wheel.
+PURE_ENV = "TELEPHONY_CONFORMANCE_PURE"
+
+
+def compile_hot_modules(root: Path, work: Path) -> list[Path]:
+    """Compile :data:`HOT_MODULES` of ``root/conformance`` in ``work``; the extension modules
+    built, named as Python imports them (``lines.cpython-311-x86_64-linux-gnu.so``, …).
+    Raises whatever Cython or the C compiler raises."""
+    from Cython.Build import cythonize
+    from setuptools import Distribution, Extension
+    from setuptools.command.build_ext import build_ext
+
+    extensions = cythonize(
+        [Extension(f"conformance.{name}", [str(root / "conformance" / f"{name}.py")]) for name in HOT_MODULES],
+        build_dir=str(work / "c"),
+        compiler_directives={"language_level": 3, "annotation_typing": False},
+        quiet=True,
+    )
+    command = build_ext(Distribution({"name": "telephony-conformance", "ext_modules": extensions}))
+    command.build_lib = str(work / "lib")
+    command.build_temp = str(work / "temp")
+    command.ensure_finalized()
+    command.run()
+    return [Path(output) for output in command.get_outputs()]
+
+
+class CompiledHotLoops(BuildHookInterface):  # type: ignore[type-arg]
+    """Adds the compiled hot loops to a (non-editable) wheel, when they can be built."""
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name != "wheel" or version == "editable":
+            return
+        if os.environ.get(PURE_ENV, "") not in ("", "0"):
+            self.app.display_info(f"{PURE_ENV} is set: a pure-Python wheel")
+            return
+        self._work = Path(tempfile.mkdtemp(prefix="telephony-conformance-build-"))
+        try:
+            built = compile_hot_modules(Path(self.root), self._work)
+        except Exception as exc:  # any failure to compile means "pure Python"
+            self.app.display_warning(
+                f"telephony-conformance: the hot loops could not be compiled ({type(exc).__name__}: {exc}); "
+                "this wheel is pure Python: it checks the same, more slowly"
+            )
+            return
+        build_data["pure_python"] = False
+        build_data["infer_tag"] = True  # cp311-cp311-linux_x86_64, say: the modules are for this Python
+        for path in built:
+            build_data["force_include"][str(path)] = f"conformance/{path.name}"
+        self.app.display_info(f"compiled: {', '.join(path.name for path in built)}")
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        work = getattr(self, "_work", None)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
