@@ -31,7 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Check captures of Daily telephony events against their contract.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} (schemas {schema_version()})")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__} (schemas {schema_version()}; {_build()})"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
@@ -51,6 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     rules_.add_argument("--markdown", action="store_true", help="print the README's rule table")
     rules_.add_argument("--write-readme", metavar="README", help="regenerate the rule table inside this file")
     return parser
+
+
+def _build() -> str:
+    """Which of this package's loaded modules run compiled (a wheel built where Cython and a C
+    compiler could compile its hot loops, hatch_build.py), or "pure Python"."""
+    compiled = sorted(
+        name.rpartition(".")[2]
+        for name, module in list(sys.modules.items())
+        if name.startswith(f"{__package__}.") and not str(getattr(module, "__file__", None) or ".py").endswith(".py")
+    )
+    return f"compiled: {', '.join(compiled)}" if compiled else "pure Python"
 
 
 def main(argv: list[str] | None = None) -> int:
