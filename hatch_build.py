@@ -23,6 +23,7 @@ of both loops against its compiled modules.
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,6 +69,10 @@ class CompiledHotLoops(BuildHookInterface):  # type: ignore[type-arg]
             return
         if os.environ.get(PURE_ENV, "") not in ("", "0"):
             self.app.display_info(f"{PURE_ENV} is set: a pure-Python wheel")
+            return
+        if platform.python_implementation() != "CPython":
+            # PyPy's JIT runs the loops faster than a C extension through its CPython emulation.
+            self.app.display_info(f"{platform.python_implementation()}: a pure-Python wheel")
             return
         self._work = Path(tempfile.mkdtemp(prefix="telephony-conformance-build-"))
         try:

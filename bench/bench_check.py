@@ -8,6 +8,11 @@ non-telephony events, about 1% defects), then runs each approach as its own proc
 reports whole-process wall time and peak RSS. Every figure is a ratio to the same run's
 floor (orjson.loads on every line), because this machine is noisy and absolute seconds are
 not comparable between runs. Results are printed as a Markdown table for the README.
+
+It measures the installed package: ``tox -e bench`` installs the wheel users get, with its
+two per-line loops compiled (hatch_build.py), and then also runs the CLI with those loops
+read from their .py files, for the pure-Python figure of the same run. An editable install
+is pure Python, and says so.
 """
 
 from __future__ import annotations
@@ -58,6 +63,23 @@ with open(sys.argv[1], "rb") as f:
         if v is not None:
             errors += sum(1 for _ in v.iter_errors(event))
 print(errors, file=sys.stderr)
+"""
+
+# The CLI with its hot loops read from their .py files, even where the installed wheel has them
+# compiled (hatch_build.py): the pure-Python figure, measured in the same run as the compiled one.
+PURE_CLI = """
+import importlib.util, sys
+from pathlib import Path
+
+class SourceOnly:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("conformance.lines", "conformance.lifecycle") and path:
+            return importlib.util.spec_from_file_location(name, Path(path[0]) / (name.rpartition(".")[2] + ".py"))
+        return None
+
+sys.meta_path.insert(0, SourceOnly())
+from conformance.cli import main
+sys.exit(main(sys.argv[1:]))
 """
 
 MEASURE = """
@@ -176,6 +198,13 @@ def bin_of(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
+def build_of_installed() -> str:
+    """What ``telephony-conformance --version`` says of the installed build: "compiled: …"
+    (a wheel, as ``tox -e bench`` installs it) or "pure Python" (an editable install)."""
+    shown = subprocess.run([bin_of("telephony-conformance"), "--version"], capture_output=True, text=True, check=True)
+    return shown.stdout.rstrip().rpartition("; ")[2].rstrip(")")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20k and 100k events instead of 100k and 1M")
@@ -185,6 +214,10 @@ def main() -> int:
     global REPEAT
     REPEAT = max(1, args.repeat)
     sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
+    build = build_of_installed()
+    if build == "pure Python":
+        print("note: the installed package is pure Python (an editable install?); `tox -e bench` measures the "
+              "wheel users get, with its hot loops compiled", file=sys.stderr)
     OUT.mkdir(exist_ok=True)
     rows = []
     rss: dict[int, int] = {}
@@ -198,12 +231,17 @@ def main() -> int:
             pytest_cmd = [bin_of("pytest"), "-q", "-p", "no:cacheprovider", "-p", "conformance.pytest_plugin",
                           "--rootdir", empty, "--telephony-conformance", str(path), empty]
             cli = [bin_of("telephony-conformance"), "check", str(path), "--format", "json"]
-            results = measure_all({
+            approaches = {
                 "orjson.loads per line (floor)": ([sys.executable, "-c", FLOOR, str(path)], None),
                 "telephony-conformance check (CLI, json report)": (cli, None),
                 "the same, --jobs 1 (one process)": ([*cli, "--jobs", "1"], None),
                 "pytest --telephony-conformance": (pytest_cmd, {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
-            })
+            }
+            if build != "pure Python":
+                pure = [sys.executable, "-c", PURE_CLI, *cli[1:]]
+                approaches["the CLI with its hot loops pure Python"] = (pure, None)
+                approaches["the same (pure Python), --jobs 1"] = ([*pure, "--jobs", "1"], None)
+            results = measure_all(approaches)
         floor = results["orjson.loads per line (floor)"][0]
         for name, (wall, peak, _) in results.items():
             rows.append((n, name, wall, floor, peak))
@@ -223,7 +261,8 @@ def main() -> int:
     small, large = sizes
     growth = (rss[large] - rss[small]) / 2**20
     print(f"\nCLI peak RSS growth from {small:,} to {large:,} events: {growth:+.1f} MiB (target < 20 MiB)")
-    print(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%d")}))
+    print(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%d"),
+                      "build": build}))
     return 0
 
 
