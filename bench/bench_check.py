@@ -1,6 +1,6 @@
 """Benchmark: the capture checker against the orjson parse-only floor, in one run.
 
-    python bench/bench_check.py            # 100k and 1M events (about two minutes)
+    python bench/bench_check.py            # 100k and 1M events (about five minutes)
     python bench/bench_check.py --quick    # 20k and 100k events
 
 Generates realistic captures (interleaved dial-in and dial-out sessions, two call clients,
