@@ -64,6 +64,8 @@ def compile_hot_modules(root: Path, work: Path) -> list[Path]:
 class CompiledHotLoops(BuildHookInterface):  # type: ignore[type-arg]
     """Adds the compiled hot loops to a (non-editable) wheel, when they can be built."""
 
+    _work: Path | None = None  # where they are built, until the wheel is written
+
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel" or version == "editable":
             return
@@ -90,6 +92,5 @@ class CompiledHotLoops(BuildHookInterface):  # type: ignore[type-arg]
         self.app.display_info(f"compiled: {', '.join(path.name for path in built)}")
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        work = getattr(self, "_work", None)
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)

@@ -65,17 +65,16 @@ with open(sys.argv[1], "rb") as f:
 print(errors, file=sys.stderr)
 """
 
-# The CLI with its hot loops read from their .py files, even where the installed wheel has them
-# compiled (hatch_build.py): the pure-Python figure, measured in the same run as the compiled one.
+# The CLI with every module of the package read from its .py file, even where the installed
+# wheel has some compiled (hatch_build.py): the pure-Python figure, in the same run as the compiled.
 PURE_CLI = """
 import importlib.util, sys
 from pathlib import Path
 
 class SourceOnly:
     def find_spec(self, name, path=None, target=None):
-        if name in ("conformance.lines", "conformance.lifecycle") and path:
-            return importlib.util.spec_from_file_location(name, Path(path[0]) / (name.rpartition(".")[2] + ".py"))
-        return None
+        source = Path(path[0]) / (name.rpartition(".")[2] + ".py") if name.startswith("conformance.") and path else None
+        return importlib.util.spec_from_file_location(name, source) if source and source.is_file() else None
 
 sys.meta_path.insert(0, SourceOnly())
 from conformance.cli import main
