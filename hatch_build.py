@@ -16,7 +16,7 @@ bench/bench_check.py`` gives the figures).
 * An editable install (``pip install -e``) stays pure Python, so that an edit to a ``.py``
   file takes effect at once instead of hiding behind a stale compiled module.
 
-``tests/build/test_compiled.py`` builds a wheel with this hook and runs the property tests
+``tests/wheel/test_compiled.py`` builds a wheel with this hook and runs the property tests
 of both loops against its compiled modules.
 """
 

@@ -116,7 +116,7 @@ def _run(data: bytes, options: Options, executor: Executor, chunk: int) -> None:
 def small_window(monkeypatch: pytest.MonkeyPatch) -> int:
     """A window of a few lines (threads, so the workers see it too): the window's edge
     falls inside small captures and across ranges. Trackers read the default window when
-    they are made, so this holds for the compiled module too (tests/build)."""
+    they are made, so this holds for the compiled module too (tests/wheel)."""
     monkeypatch.setattr(lifecycle, "ENDED_WINDOW_LINES", 6)
     return 6
 
