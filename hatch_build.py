@@ -1,10 +1,12 @@
-"""Build hook: the wheel carries the two hot loops compiled by Cython, beside their source.
+"""Build hook: the wheel carries the checker's per-line loops compiled by Cython, beside their source.
 
-A check spends nearly all its time in two loops that run once per line of a capture:
-:func:`conformance.lines.check_lines` (the line stage) and
-:meth:`conformance.lifecycle.SessionTracker.check` (the session check). Compiled as they
-are, with no change to the Python, they lose the interpreter's cost of each bytecode, which
-is what is left of a line's time once msgspec and orjson have done their work (``python
+A check spends nearly all its time in code that runs once per line of a capture: the line
+stage (:func:`conformance.check.lines.check_lines`), the fast path's rule
+(:meth:`conformance.check.fastpath.FastPath.acceptor`), the records it builds
+(:mod:`conformance.check.records`) and the session check
+(:meth:`conformance.check.sessions.SessionTracker.check`). Compiled as they are, with no
+change to the Python, they lose the interpreter's cost of each bytecode, which is what is
+left of a line's time once msgspec and orjson have done their work (``python
 bench/bench_check.py`` gives the figures).
 
 * The ``.py`` files stay the one source: Cython compiles them unchanged, as plain Python
@@ -31,9 +33,9 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-#: The modules compiled: the two per-line loops, and nothing else (the rest of a check's time
-#: is spent in C already, or once per range or capture).
-HOT_MODULES = ("lines", "lifecycle")
+#: The modules compiled, as paths inside the package: the per-line code, and nothing else
+#: (the rest of a check's time is spent in C already, or once per range or capture).
+HOT_MODULES = ("check.fastpath", "check.lines", "check.records", "check.sessions")
 
 #: Set to anything but "" or "0" for a pure-Python wheel.
 PURE_ENV = "TELEPHONY_CONFORMANCE_PURE"
@@ -41,14 +43,17 @@ PURE_ENV = "TELEPHONY_CONFORMANCE_PURE"
 
 def compile_hot_modules(root: Path, work: Path) -> list[Path]:
     """Compile :data:`HOT_MODULES` of ``root/conformance`` in ``work``; the extension modules
-    built, named as Python imports them (``lines.cpython-311-x86_64-linux-gnu.so``, …).
-    Raises whatever Cython or the C compiler raises."""
+    built, by their path in the wheel (``conformance/check/lines.cpython-311-x86_64-linux-gnu.so``,
+    …). Raises whatever Cython or the C compiler raises."""
     from Cython.Build import cythonize
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext
 
     extensions = cythonize(
-        [Extension(f"conformance.{name}", [str(root / "conformance" / f"{name}.py")]) for name in HOT_MODULES],
+        [
+            Extension(f"conformance.{name}", [str(root / "conformance" / f"{name.replace('.', '/')}.py")])
+            for name in HOT_MODULES
+        ],
         build_dir=str(work / "c"),
         compiler_directives={"language_level": 3, "annotation_typing": False},
         quiet=True,
@@ -58,7 +63,7 @@ def compile_hot_modules(root: Path, work: Path) -> list[Path]:
     command.build_temp = str(work / "temp")
     command.ensure_finalized()
     command.run()
-    return [Path(output) for output in command.get_outputs()]
+    return [Path(output).relative_to(work / "lib") for output in command.get_outputs()]
 
 
 class CompiledHotLoops(BuildHookInterface):  # type: ignore[type-arg]
@@ -88,7 +93,7 @@ class CompiledHotLoops(BuildHookInterface):  # type: ignore[type-arg]
         build_data["pure_python"] = False
         build_data["infer_tag"] = True  # cp311-cp311-linux_x86_64, say: the modules are for this Python
         for path in built:
-            build_data["force_include"][str(path)] = f"conformance/{path.name}"
+            build_data["force_include"][str(self._work / "lib" / path)] = str(path)
         self.app.display_info(f"compiled: {', '.join(path.name for path in built)}")
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:

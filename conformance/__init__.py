@@ -9,11 +9,12 @@ The public API:
 
 from __future__ import annotations
 
-from .checker import CaptureSummary, check_stream
+from .check import CaptureSummary, check_stream
 from .findings import Finding, Severity
 from .options import Options
 from .rules import RULES, Rule
-from .schemas import ACTIONS, schema_dir, schema_version
+from .schemas import schema_dir, schema_version
+from .surfaces import ACTIONS
 
 #: The package's version, the one place it is written: pyproject.toml reads it from here
 #: (hatch), so that no check pays for importlib.metadata to learn it.

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import copy
 from typing import Any
-from urllib.parse import urldefrag, urljoin
 
-from conformance.schemas import UNION_SCHEMA, load_schemas
+from . import refs
+from .schemas import load_schemas
+from .surfaces import UNION_SCHEMA, schema_name
 
 #: File name of the bundle, also the last segment of its ``$id``.
 BUNDLE_NAME = "telephony-event.bundle.json"
@@ -25,44 +26,24 @@ BUNDLE_NAME = "telephony-event.bundle.json"
 _UNSUPPORTED = ("$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef")
 
 
-def _stem(file_name: str) -> str:
-    return file_name.removesuffix(".schema.json")
-
-
-def _ref_targets(node: Any, base: str) -> set[str]:
-    """The absolute resource URIs (no fragment) that ``$ref``s under ``node`` point at."""
-    out: set[str] = set()
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            out.add(urldefrag(urljoin(base, ref)).url)
-        for value in node.values():
-            out |= _ref_targets(value, base)
-    elif isinstance(node, list):
-        for value in node:
-            out |= _ref_targets(value, base)
-    return out
-
-
 def rewrite_refs(node: Any, base: str, prefix_of: dict[str, str]) -> Any:
-    """A copy of ``node`` with each ``$ref`` (relative to ``base``) turned into a bundle-local pointer."""
-    if isinstance(node, dict):
+    """A copy of ``node`` with each ``$ref`` (relative to ``base``) turned into a pointer inside
+    one document: ``prefix_of`` maps each schema's ``$id`` to where it sits there."""
+    for sub in refs.subschemas(node):
         for keyword in _UNSUPPORTED:
-            if keyword in node:
+            if keyword in sub:
                 raise ValueError(f"cannot bundle a schema using {keyword}")
-        out = {k: rewrite_refs(v, base, prefix_of) for k, v in node.items()}
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            uri, fragment = urldefrag(urljoin(base, ref))
-            if uri not in prefix_of:
-                raise ValueError(f"$ref {ref!r} in {base} leaves the schema set")
-            if fragment and not fragment.startswith("/"):
-                raise ValueError(f"$ref {ref!r} in {base}: only JSON-pointer fragments can be bundled")
-            out["$ref"] = prefix_of[uri] + fragment
-        return out
-    if isinstance(node, list):
-        return [rewrite_refs(v, base, prefix_of) for v in node]
-    return node
+
+    def local(uri: str, node: dict[str, Any]) -> Any:
+        document, _, fragment = uri.partition("#")
+        if document not in prefix_of:
+            raise ValueError(f"$ref {node['$ref']!r} in {base} leaves the schema set")
+        if fragment and not fragment.startswith("/"):
+            raise ValueError(f"$ref {node['$ref']!r} in {base}: only JSON-pointer fragments can be bundled")
+        node["$ref"] = prefix_of[document] + fragment
+        return node
+
+    return refs.map_refs(node, base, local)
 
 
 def bundle() -> dict[str, Any]:
@@ -81,12 +62,12 @@ def bundle() -> dict[str, Any]:
         if uri not in by_id:
             raise ValueError(f"{uri} is referenced but is not one of the schema files")
         reached.append(uri)
-        pending += sorted(_ref_targets(schemas[by_id[uri]], uri) - set(reached))
+        pending += sorted(refs.referenced_documents(schemas[by_id[uri]], uri) - set(reached))
 
     root_defs = root.get("$defs", {})
     prefix_of = {root["$id"]: "#"}
     for uri in reached[1:]:
-        key = _stem(by_id[uri])
+        key = schema_name(by_id[uri])
         if key in root_defs:
             raise ValueError(f"$defs/{key} of {UNION_SCHEMA} would collide with the bundled {by_id[uri]}")
         prefix_of[uri] = f"#/$defs/{key}"
@@ -104,6 +85,6 @@ def bundle() -> dict[str, Any]:
         # One resource only: an embedded $id would change the base URI of its refs.
         resource.pop("$id", None)
         resource.pop("$schema", None)
-        bundled_defs[_stem(by_id[uri])] = resource
+        bundled_defs[schema_name(by_id[uri])] = resource
     out["$defs"] = bundled_defs
     return out

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .capture import CaptureUnreadable, capture_files
-from .checker import CaptureSummary, check_file
+from .check import CaptureSummary, CaptureUnreadable, capture_files, check_file
+from .check.gc_tuning import settle
 from .options import Options, add_check_options, options_from
-from .parallel import settle
-from .report import GithubReporter, JsonReporter, Reporter, TextReporter, Totals
+from .report import REPORTER_BY_NAME, Totals
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
 
@@ -30,7 +29,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Check captures of Daily telephony events against their contract.")
+    parser = _Parser(
+        prog=PROG,
+        description="Check captures of Daily telephony events against their contract.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # --version on one line, however long
+    )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__} (schemas {schema_version()}; {_build()})"
     )
@@ -38,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a capture file, a folder of captures, or -")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--format", choices=tuple(REPORTER_BY_NAME), default="text")
     add_check_options(check.add_argument, prefix="")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -59,7 +62,7 @@ def _build() -> str:
     """Which of this package's loaded modules run compiled (a wheel built where Cython and a C
     compiler could compile its hot loops, hatch_build.py), or "pure Python"."""
     compiled = sorted(
-        name.rpartition(".")[2]
+        name.removeprefix(f"{__package__}.")
         for name, module in list(sys.modules.items())
         if name.startswith(f"{__package__}.") and not str(getattr(module, "__file__", None) or ".py").endswith(".py")
     )
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
-        # Ctrl-C: the workers were shut down on the way out (conformance/parallel.py).
+        # Ctrl-C: the workers were shut down on the way out (conformance/check/parallel.py).
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
 
@@ -141,13 +144,7 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     out = sys.stdout
-    reporter: Reporter
-    if fmt == "json":
-        reporter = JsonReporter(out, options, __version__, schema_version())
-    elif fmt == "github":
-        reporter = GithubReporter(out, options)
-    else:
-        reporter = TextReporter(out, options)
+    reporter = REPORTER_BY_NAME[fmt](out, options)
     settle()  # this process is ours: keep the garbage collector off the long-lived objects
     totals = Totals()
     unreadable = False
@@ -165,7 +162,7 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             unreadable = failed = True
         reporter.end_capture(summary)
-        totals.add(summary, failed)
+        totals.add_capture(summary, failed)
     reporter.close(totals)
     out.flush()
     if unreadable:

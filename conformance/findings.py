@@ -47,10 +47,7 @@ class Finding:
     hint: str | None = None
 
     def moved(self, lines: int) -> Finding:
-        """The same finding ``lines`` further down (a range's finding, in its whole capture).
-
-        Written out: ``dataclasses.replace`` costs five times as much, and a check of a large
-        capture moves every finding its worker processes found."""
+        """The same finding ``lines`` further down (a range's finding, in its whole capture)."""
         return Finding(
             self.line + lines,
             self.rule,
@@ -63,9 +60,8 @@ class Finding:
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Findings cross from worker processes by the thousand: a constructor call is read back
-        # several times faster than the generic state of a frozen, slotted dataclass, and the
-        # severity travels as its text, not as an enum member.
+        # Findings cross from worker processes by the thousand: sent as a constructor call,
+        # with the severity as its text (see README, "How it is built").
         return _finding, (
             self.line,
             self.rule,
@@ -132,18 +128,30 @@ def bounded_repr(value: Any) -> str:
     return _REPR.repr(value)
 
 
-def describe_type(value: Any) -> str:
-    """The JSON type name of a Python value decoded from JSON."""
+#: JSON type names of the Python values a JSON parser builds (``bool`` before ``int``: a subclass).
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (int, "number"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a Python value decoded from JSON: ``"array"``, ``"null"`` …"""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
+    for kind, name in _JSON_TYPES:
+        if isinstance(value, kind):
+            return name
     return type(value).__name__  # pragma: no cover
+
+
+def describe_type(value: Any) -> str:
+    """:func:`json_type` as a message says it: ``"an array"``, ``"a number"``, ``"null"``."""
+    name = json_type(value)
+    if name == "null":
+        return name
+    return ("an " if name[0] in "aeiou" else "a ") + name

@@ -15,7 +15,7 @@ The union schema is embedded too, for reference.
 
 Signature headers are described in the operation's text, not as parameters: a generator
 would fill parameters with random values, while a signature must be computed over the
-exact body (see :mod:`conformance.receivers`).
+exact body (see :mod:`conformance.receivers.signing`).
 """
 
 from __future__ import annotations
@@ -24,27 +24,32 @@ import copy
 from typing import Any, Literal
 
 from .bundle import rewrite_refs
-from .schemas import ACTIONS, DEFS_SCHEMA, UNION_SCHEMA, load_schemas, schema_version
-from .webhooks import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA, schema_file
+from .schemas import load_schemas, schema_version
+from .surfaces import (
+    ACTIONS,
+    DEFS_SCHEMA,
+    UNION_SCHEMA,
+    WEBHOOK_DEFS_SCHEMA,
+    WEBHOOK_TYPES,
+    WEBHOOK_UNION_SCHEMA,
+    event_schema_file,
+    schema_name,
+    webhook_schema_file,
+)
 
 Body = Literal["webhook", "client"]
 BODIES: tuple[Body, ...] = ("webhook", "client")
-WEBHOOK_DEFS_SCHEMA = "webhook-defs.schema.json"
 COMPONENTS = "#/components/schemas/"
 
 
 def _files(body: Body) -> tuple[list[str], str]:
     """The schema files a body needs (event schemas first) and its union file."""
     if body == "webhook":
-        return [schema_file(t) for t in WEBHOOK_TYPES] + [WEBHOOK_DEFS_SCHEMA, DEFS_SCHEMA], WEBHOOK_UNION_SCHEMA
+        files = [webhook_schema_file(t) for t in WEBHOOK_TYPES]
+        return [*files, WEBHOOK_DEFS_SCHEMA, DEFS_SCHEMA], WEBHOOK_UNION_SCHEMA
     if body == "client":
-        return [f"{a}.schema.json" for a in ACTIONS] + [DEFS_SCHEMA], UNION_SCHEMA
+        return [event_schema_file(a) for a in ACTIONS] + [DEFS_SCHEMA], UNION_SCHEMA
     raise ValueError(f"unknown body {body!r}: choose one of {', '.join(BODIES)}")
-
-
-def component_name(file_name: str) -> str:
-    """``webhook-dialin-ready.schema.json`` -> ``webhook-dialin-ready``."""
-    return file_name.removesuffix(".schema.json")
 
 
 def body_schema(body: Body = "webhook") -> dict[str, Any]:
@@ -55,7 +60,7 @@ def body_schema(body: Body = "webhook") -> dict[str, Any]:
     return {
         "description": f"One {what}: any of the ten, told apart by "
         + ("'type'." if body == "webhook" else "'action'."),
-        "oneOf": [{"$ref": COMPONENTS + component_name(f)} for f in branches],
+        "oneOf": [{"$ref": COMPONENTS + schema_name(f)} for f in branches],
     }
 
 
@@ -70,7 +75,7 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
     events, union = _files(body)
     schemas = load_schemas()
     files = [*events, union]
-    name_of = {schemas[f]["$id"]: component_name(f) for f in files}
+    name_of = {schemas[f]["$id"]: schema_name(f) for f in files}
     prefix_of = {uri: COMPONENTS + name for uri, name in name_of.items()}
     components: dict[str, Any] = {}
     for f in files:
@@ -79,7 +84,7 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
         # implied by jsonSchemaDialect.
         resource.pop("$id", None)
         resource.pop("$schema", None)
-        components[component_name(f)] = resource
+        components[schema_name(f)] = resource
     webhook = body == "webhook"
     description = (
         "Receives Daily's REST webhooks for SIP/PSTN dial-in and dial-out "

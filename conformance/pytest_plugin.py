@@ -20,13 +20,12 @@ from typing import Any
 
 import pytest
 
-from .capture import CaptureUnreadable, capture_files
-from .checker import CaptureSummary, check_file
+from .check import CaptureSummary, CaptureUnreadable, capture_files, check_file
+from .check.gc_tuning import collecting_less
 from .findings import Finding, Severity
 from .options import Options, add_check_options, options_from
-from .parallel import collecting_less
 from .pytest_items import GeneratedCollector, ReportedFailure, ReportingItem, skip_project_tests
-from .report import format_finding
+from .report.text import format_finding
 from .rules import RULES
 from .schemas import schema_version
 

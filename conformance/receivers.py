@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from .openapi import Body, build_openapi
-from .schemas import ACTIONS, load_schemas
-from .webhooks import WEBHOOK_TYPES, schema_file, webhook_union_validator
+from .schemas import load_schemas, webhook_union_validator
+from .surfaces import ACTIONS, WEBHOOK_TYPES
+from .surfaces import webhook_schema_file as schema_file
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_SIGNED_STRING = "{timestamp}.{body}"

@@ -22,31 +22,25 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
-# The validator libraries are imported where they are first used, not here: this module is
-# imported whenever pytest loads the plugin, and they would add a fifth of a second to every
-# pytest run in the virtualenv, checking captures or not.
+from . import refs
+from .surfaces import (
+    ACTIONS,
+    DEFS_SCHEMA,
+    UNION_SCHEMA,
+    WEBHOOK_TYPES,
+    WEBHOOK_UNION_SCHEMA,
+    event_schema_file,
+    webhook_schema_file,
+)
+
+# The validator libraries are imported where they are first used: this module is imported
+# whenever pytest loads the plugin, checking captures or not.
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
 
-#: The ten telephony actions, dial-in first, in lifecycle order.
-ACTIONS: tuple[str, ...] = (
-    "dialin-ready",
-    "dialin-connected",
-    "dialin-stopped",
-    "dialin-error",
-    "dialin-warning",
-    "dialout-connected",
-    "dialout-answered",
-    "dialout-stopped",
-    "dialout-error",
-    "dialout-warning",
-)
-
-UNION_SCHEMA = "telephony-event.schema.json"
-DEFS_SCHEMA = "defs.schema.json"
+__all__ = ["ACTIONS", "DEFS_SCHEMA", "UNION_SCHEMA", "EventSchema", "event_schemas", "load_schemas", "schema_dir"]
 
 
 def schema_dir() -> Path:
@@ -65,8 +59,8 @@ def schema_dir() -> Path:
 def load_schemas() -> dict[str, dict[str, Any]]:
     """Every ``*.schema.json`` by file name, each checked against the 2020-12 meta-schema once.
 
-    The meta-schema check uses jsonschema-rs: jsonschema's ``check_schema`` took half a second
-    for our files, paid by every process that checks a capture (parallel workers included).
+    The meta-schema check uses jsonschema-rs, the faster of the two: every process that checks
+    a capture pays for it (parallel workers included).
     """
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(schema_dir().glob("*.schema.json")):
@@ -76,11 +70,6 @@ def load_schemas() -> dict[str, dict[str, Any]]:
         jsonschema_rs.meta.validate(schema)
         out[path.name] = schema
     return out
-
-
-def schema_for(action: str) -> dict[str, Any]:
-    """The schema of one telephony action."""
-    return load_schemas()[f"{action}.schema.json"]
 
 
 def schema_version() -> str:
@@ -101,19 +90,26 @@ def registry() -> Registry[Any]:
     return _registry_of(list(load_schemas().values()))
 
 
-def _python_dialect(node: Any) -> Any:
-    """A copy of a schema whose ``pattern``s mean in Python what they mean in ECMA-262.
+def python_pattern(pattern: str) -> str:
+    """An ECMA-262 ``pattern`` as Python's ``re`` must read it to mean the same.
 
     Python's ``$`` also matches before a final newline, so ``"+12098888888\\n"`` would pass
     ``^\\+[1-9][0-9]{1,14}$`` under ``re.search`` and fail under ajv and jsonschema-rs. Our
     patterns use only ASCII classes and a final ``$``, which becomes ``\\Z`` (end of input).
-    The files themselves stay plain ECMA-262 for other languages.
     """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
+def _python_dialect(node: Any) -> Any:
+    """A copy of a schema whose ``pattern``s mean in Python what they mean in ECMA-262; the
+    files themselves stay plain ECMA-262 for other languages."""
     if isinstance(node, dict):
         out = {k: _python_dialect(v) for k, v in node.items()}
         pattern = node.get("pattern")
-        if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
-            out["pattern"] = pattern[:-1] + r"\Z"
+        if isinstance(pattern, str):
+            out["pattern"] = python_pattern(pattern)
         return out
     if isinstance(node, list):
         return [_python_dialect(v) for v in node]
@@ -136,9 +132,8 @@ def _registry_of(schemas: list[dict[str, Any]]) -> Registry[Any]:
 def exact_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """A jsonschema validator for one of our schemas (or a schema referring to them).
 
-    Its ``$ref``s are inlined first: following a reference through the registry on every
-    validation makes jsonschema several times slower, and this validator runs for each
-    event the fast one rejects. The registry stays as a fallback for anything not inlined.
+    Its ``$ref``s are inlined first, so that a validation does not follow references through
+    the registry; the registry stays as a fallback for anything not inlined.
     """
     from jsonschema import Draft202012Validator
 
@@ -173,31 +168,24 @@ def _inline_refs(node: Any, base: str, seen: tuple[str, ...]) -> Any:
     win); otherwise both are kept under ``allOf``, which means the same in 2020-12.
     A recursive reference is left as it is, for the registry to resolve.
     """
-    if isinstance(node, list):
-        return [_inline_refs(v, base, seen) for v in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    siblings = {k: _inline_refs(v, base, seen) for k, v in node.items() if k != "$ref"}
-    if not isinstance(ref, str):
-        return siblings
-    uri = urljoin(base, ref)
-    document_uri, _, fragment = uri.partition("#")
-    document = _schemas_by_id().get(document_uri)
-    if document is None or uri in seen:
-        return {"$ref": uri, **siblings}
-    target: Any = document
-    for token in fragment.split("/")[1:]:
-        target = target[token.replace("~1", "/").replace("~0", "~")]
-    inlined = _inline_refs(target, document_uri, (*seen, uri))
-    inlined = {k: v for k, v in inlined.items() if k not in ("$id", "$schema")}
-    if set(siblings) <= ANNOTATIONS:
-        return {**inlined, **siblings}
-    return {"allOf": [inlined], **siblings}
+
+    def inline(uri: str, node: dict[str, Any]) -> Any:
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        if uri in seen or uri.partition("#")[0] not in schemas_by_id():
+            return {"$ref": uri, **siblings}
+        target, document_uri = refs.resolve(uri, schemas_by_id())
+        inlined = _inline_refs(target, document_uri, (*seen, uri))
+        inlined = {k: v for k, v in inlined.items() if k not in ("$id", "$schema")}
+        if set(siblings) <= ANNOTATIONS:
+            return {**inlined, **siblings}
+        return {"allOf": [inlined], **siblings}
+
+    return refs.map_refs(node, base, inline)
 
 
 @functools.cache
-def _schemas_by_id() -> dict[str, dict[str, Any]]:
+def schemas_by_id() -> dict[str, dict[str, Any]]:
+    """Every schema by its ``$id``."""
     return {s["$id"]: s for s in load_schemas().values()}
 
 
@@ -215,7 +203,7 @@ class EventSchema:
     @functools.cached_property
     def exact_parts(self) -> tuple[list[str], Any] | None:
         """``(required fields, an exact validator of the properties alone)``, to explain an
-        invalid event field by field (:mod:`.events`); ``None`` unless the schema is an
+        invalid event field by field (:mod:`.check.explain`); ``None`` unless the schema is an
         object with ``required`` and ``properties`` only. Built on first use."""
         schema: Any = self.exact.schema
         if not isinstance(schema, dict) or schema.get("type") != "object":
@@ -227,21 +215,25 @@ class EventSchema:
 
     @functools.cached_property
     def explanations(self) -> dict[Any, Any]:
-        """The explanations of recent defects of this schema's events, for :mod:`.events`."""
+        """The explanations of recent defects of this schema's events, for :mod:`.check.explain`."""
         return {}
 
 
 @functools.cache
 def event_schemas() -> dict[str, EventSchema]:
-    """The ten :class:`EventSchema` objects by action, built once per process."""
-    return build_event_schemas({action: f"{action}.schema.json" for action in ACTIONS})
+    """The ten client-event :class:`EventSchema` objects by action, built once per process."""
+    return _build_event_schemas({action: event_schema_file(action) for action in ACTIONS})
 
 
-def build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
-    """:class:`EventSchema` objects for event names mapped to their schema files.
+@functools.cache
+def webhook_schemas() -> dict[str, EventSchema]:
+    """The ten webhook :class:`EventSchema` objects by ``type`` (their ``action`` holds the
+    webhook type, so findings name it), built once per process."""
+    return _build_event_schemas({webhook_type: webhook_schema_file(webhook_type) for webhook_type in WEBHOOK_TYPES})
 
-    One builder for every surface (client events here, webhook deliveries in webhooks.py).
-    """
+
+def _build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
+    """:class:`EventSchema` objects for event names mapped to their schema files."""
     import jsonschema_rs
 
     schemas = load_schemas()
@@ -253,8 +245,7 @@ def build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
         out[name] = EventSchema(
             action=name,
             schema=schema,
-            # Inlined too: jsonschema-rs follows a $ref at every validation, and inlining
-            # halves the cost of the common valid event (measured: 1.1 µs to 0.6 µs).
+            # Inlined: jsonschema-rs would follow a $ref at every validation.
             fast=jsonschema_rs.validator_for(inlined(schema), registry=rs_registry, offline=True),
             exact=exact_validator(schema),
             documented=frozenset(props),
@@ -270,3 +261,8 @@ def build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
 def union_validator() -> Any:
     """An exact validator for ``telephony-event.schema.json`` (any of the ten events)."""
     return exact_validator(load_schemas()[UNION_SCHEMA])
+
+
+def webhook_union_validator() -> Any:
+    """An exact validator for ``webhook-event.schema.json`` (any of the ten deliveries)."""
+    return exact_validator(load_schemas()[WEBHOOK_UNION_SCHEMA])

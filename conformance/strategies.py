@@ -43,8 +43,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .lifecycle import IDENTITY_FIELDS
 from .schemas import ACTIONS, DEFS_SCHEMA, event_schemas, load_schemas
+from .surfaces import IDENTITY_FIELDS
 
 __all__ = [
     "BROKEN_EVENT_RULES",

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checker import CaptureSummary, check_stream
+from conformance.check import CaptureSummary, check_stream
 from conformance.findings import Finding
 from conformance.options import Options
 from conformance.schemas import ACTIONS, load_schemas

@@ -11,7 +11,7 @@ import pytest
 from sessions import CLIENT, dialin_session
 from test_cli import assert_usage_error, cli, physical_lines
 
-from conformance.parallel import CHUNK_BYTES
+from conformance.check.parallel import CHUNK_BYTES
 
 
 def _dump(event: dict[str, Any]) -> bytes:

@@ -44,12 +44,11 @@ def _run_script(script: str, *args: str, timeout: float = 120) -> subprocess.Com
 
 
 # A worker that kills itself (SIGKILL, as the OOM killer does) on its second range. The
-# function is looked up in conformance.parallel when each range is submitted, and the fork
+# function is looked up in conformance.check.parallel when each range is submitted, and the fork
 # start method (a one-thread process) hands the patched module to the workers.
 KILLED_WORKER = """
 import json, os, signal, sys
-from conformance import parallel
-from conformance.checker import CaptureSummary, check_file
+from conformance.check import CaptureSummary, check_file, parallel
 from conformance.options import Options
 
 real = parallel._check_chunk_to_file
@@ -203,8 +202,7 @@ if "--multiprocessing-fork" in sys.argv:
 
 SPAWNED_CHECK = """
 import multiprocessing, sys
-from conformance import parallel
-from conformance.checker import CaptureSummary, check_file
+from conformance.check import CaptureSummary, check_file, parallel
 from conformance.options import Options
 
 parallel._context = lambda: multiprocessing.get_context("spawn")

@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.checker import CaptureSummary, Options, check_stream
+from conformance.check import CaptureSummary, check_stream
 from conformance.findings import Finding, Severity
+from conformance.options import Options
 from conformance.schemas import ACTIONS, event_schemas, load_schemas
 from conformance.strategies import (
     BROKEN_EVENT_RULES,

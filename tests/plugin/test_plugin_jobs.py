@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sessions import CLIENT, dialin_session
 
-from conformance.parallel import CHUNK_BYTES
+from conformance.check.parallel import CHUNK_BYTES
 
 NO_ENDPOINT = '{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # S201
 

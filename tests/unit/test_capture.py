@@ -16,17 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.capture import (
-    DEFAULT_MAX_LINE_BYTES,
-    CaptureUnreadable,
-    LineCounts,
-    capture_files,
-    open_capture,
-    read_capture,
-    read_lines,
-)
-from conformance.checker import CaptureSummary, check_file
-from conformance.options import Options
+from conformance.check import CaptureSummary, check_file
+from conformance.check.lines import check_lines
+from conformance.check.reading import CaptureUnreadable, capture_files, open_capture, read_lines
+from conformance.check.tally import Tally as LineCounts
+from conformance.options import DEFAULT_MAX_LINE_BYTES, Options
 
 READY = b'{"action":"dialin-ready","callClientId":"c","sipEndpoint":"sip:room@sip.daily.co","provider":"daily"}'
 BAD_READY = b'{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # no sipEndpoint: S201
@@ -394,18 +388,21 @@ def test_open_capture_of_a_missing_file_is_capture_unreadable(tmp_path: Path) ->
 
 def test_counts_are_written_back_when_the_reader_stops_early() -> None:
     counts = LineCounts()
-    reader = read_capture(io.BytesIO(b"\n" + READY + b"\n" + READY + b"\n" + READY + b"\n"), counts)
-    next(reader)
+    capture = b"\n" + BAD_READY + b"\n" + BAD_READY + b"\n" + BAD_READY + b"\n"
+    reader = check_lines(io.BytesIO(capture), counts, Options())
+    assert next(reader).line == 2  # type: ignore[union-attr]
     reader.close()
-    assert (counts.lines, counts.blank, counts.objects) == (2, 1, 1)
+    assert (counts.lines, counts.blank_lines) == (2, 1)
 
 
-def test_read_capture_yields_objects_and_findings_in_line_order() -> None:
+def test_the_line_stage_yields_records_and_findings_in_line_order() -> None:
     counts = LineCounts()
-    items = list(read_capture(io.BytesIO(READY + b"\n[]\n\n" + READY), counts))
-    assert [item[0] if isinstance(item, tuple) else item.line for item in items] == [1, 2, 4]
-    assert isinstance(items[0], tuple) and items[0][1]["action"] == "dialin-ready"
-    assert (counts.lines, counts.blank, counts.objects, counts.rejected) == (4, 1, 2, 1)
+    stopped = b'{"action":"dialin-stopped","callClientId":"c","sessionId":"s","provider":"daily"}'
+    items = list(check_lines(io.BytesIO(stopped + b"\n[]\n\n" + BAD_READY), counts, Options()))
+    assert [item[0] if isinstance(item, list) else item.line for item in items] == [1, 2, 4]  # type: ignore[union-attr]
+    assert items[0] == [1, "dialin-stopped", "c", "s", None, None, None, "daily"]
+    assert [item.rule for item in items[1:]] == ["C102", "S201"]  # type: ignore[union-attr]
+    assert (counts.lines, counts.blank_lines, counts.rejected_lines) == (4, 1, 1)
 
 
 # --- reading lines in batches -----------------------------------------------------------
@@ -442,7 +439,7 @@ def test_batched_reading_hands_on_every_line_once_in_order(
     if expected[-1] == b"":
         expected.pop()  # a final newline ends the last line; it does not begin another
     counts = LineCounts()
-    with mock.patch("conformance.capture.BLOCK_BYTES", block):
+    with mock.patch("conformance.check.reading.BLOCK_BYTES", block):
         items = list(read_lines(_Trickle(data, sizes), counts, max_line_bytes))
     got: dict[int, bytes | str] = {}
     for item in items:
@@ -458,7 +455,7 @@ def test_batched_reading_hands_on_every_line_once_in_order(
     for number, raw in enumerate(expected, 1):
         assert got[number] == ("C107" if len(raw) > max_line_bytes else raw), number
     # read_lines counts the lines it does not hand on; the consumer counts the others.
-    assert counts.lines == counts.rejected == sum(len(raw) > max_line_bytes for raw in expected)
+    assert counts.lines == counts.rejected_lines == sum(len(raw) > max_line_bytes for raw in expected)
 
 
 @pytest.mark.parametrize("compressed", [False, True])

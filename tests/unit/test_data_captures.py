@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checker import CaptureSummary, check_file
+from conformance.check import CaptureSummary, check_file
 from conformance.findings import Finding
 from conformance.options import Options
 from conformance.rules import RULES

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance import events, strategies
-from conformance.events import schema_findings
+from conformance import strategies
+from conformance.check import explain as events
+from conformance.check.explain import schema_findings
 from conformance.findings import Finding, Severity, json_pointer, show_value
 from conformance.options import Options, options_from
 from conformance.rules import RULES, select_rules
-from conformance.schemas import ACTIONS, EventSchema, event_schemas
+from conformance.schemas import ACTIONS, EventSchema, event_schemas, webhook_schemas
 from conformance.strategies import json_values
-from conformance.webhooks import webhook_schemas
 
 
 def _only(result, rule: str) -> list[Finding]:
@@ -424,7 +424,7 @@ def test_a_remembered_explanation_is_that_of_the_event_it_serves(event) -> None:
 
 
 def test_the_memory_of_explanations_is_bounded(event) -> None:
-    from conformance.events import EXPLAINED_DEFECTS
+    from conformance.check.explain import EXPLAINED_DEFECTS
 
     es = event_schemas()["dialin-stopped"]
     es.explanations.clear()

@@ -15,10 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.capture import _duplicate_key
-from conformance.fastpath import MATCHED_MEMORY, RECORD_FIELDS, Unsupported, fast_path, struct_for
-from conformance.lifecycle import session_record
-from conformance.lines import LineTally, check_lines
+from conformance.check.fastpath import MATCHED_MEMORY, SESSIONLESS, Unsupported, fast_path, struct_for
+from conformance.check.lines import check_lines
+from conformance.check.records import RECORD_FIELDS, session_record
+from conformance.check.syntax import _duplicate_key
+from conformance.check.tally import Tally as LineTally
 from conformance.options import Options
 from conformance.schemas import ACTIONS, event_schemas, load_schemas
 from conformance.strategies import broken_events, events
@@ -75,11 +76,14 @@ def _lines(draw: st.DrawFn) -> bytes:
     return raw + {"crlf": b"\r\n", "trailing": b"  \n"}.get(style, b"\n")
 
 
-def _accepted(raw: bytes) -> Any:
-    """The struct of a line the fast path accepts, by the rule check_lines applies; else None."""
+def _accepted(raw: bytes) -> tuple[str, Any] | None:
+    """``(action, record or SESSIONLESS)`` of a line the fast path accepts, by the rule
+    check_lines applies (as line 1); else None."""
     fast = fast_path()
     assert fast is not None
-    return fast.accept(raw)
+    proven: list[str] = []
+    proof = fast.acceptor(proven)(raw, 1, True)
+    return None if proof is None else (proven[0], proof)
 
 
 def _compact(value: Any) -> bytes:
@@ -91,7 +95,7 @@ def _check(capture: bytes, fast: bool, **options: Any) -> tuple[list[Any], LineT
     if fast:
         out = list(check_lines(io.BytesIO(capture), tally, Options(**options)))
     else:
-        with mock.patch("conformance.lines.fast_path", lambda: None):
+        with mock.patch("conformance.check.lines.fast_path", lambda: None):
             out = list(check_lines(io.BytesIO(capture), tally, Options(**options)))
     return out, tally
 
@@ -109,21 +113,17 @@ def test_the_fast_path_never_changes_a_check(lines: list[bytes], strict: bool) -
 @SETTINGS
 @given(_lines())
 def test_a_line_the_fast_path_accepts_is_valid_in_every_respect(raw: bytes) -> None:
-    fast = fast_path()
-    assert fast is not None
-    struct = _accepted(raw)
-    if struct is None:
+    accepted = _accepted(raw)
+    if accepted is None:
         return
+    action, proof = accepted
     event = orjson.loads(raw)  # orjson reads it too: no syntax finding
     assert type(event) is dict
     assert _duplicate_key(raw) is None
-    action = fast.action_of[type(struct)]
     assert event["action"] == action
     assert event_schemas()[action].exact.is_valid(event), event
     assert set(event) <= event_schemas()[action].documented  # nothing for --strict to report
-    record = session_record(1, action, event)
-    fields = fast.fields(struct)
-    assert (record[2:] if record else None) == (list(fields) if fields[1] is not None else None)
+    assert session_record(1, action, event) == (None if proof is SESSIONLESS else proof)
 
 
 def test_every_action_has_a_fast_path() -> None:
@@ -177,10 +177,9 @@ def test_a_compact_valid_event_is_accepted_with_its_record() -> None:
         b'{"action":"dialout-answered","callClientId":"c","sessionId":"s","sipCallId":"i","provider":"daily",'
         b'"destination":"sip:callee@example.com","origin":"+13977888822","userId":"u"}\n'
     )
-    struct = fast.accept(line)
-    assert struct is not None
-    assert fast.action_of[type(struct)] == "dialout-answered"
-    assert fast.fields(struct) == ("c", "s", "i", "sip:callee@example.com", "+13977888822", "daily")
+    assert fast.accept(line) == [
+        1, "dialout-answered", "c", "s", "i", "sip:callee@example.com", "+13977888822", "daily"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -219,10 +218,10 @@ def test_the_fast_path_reads_bytes_as_orjson_does(inside: bytes, after: bytes) -
     # Raw bytes inside a string and after the object: invalid UTF-8, CESU-8 surrogates,
     # control characters, white space that JSON does not allow. Whatever the fast path
     # accepts, orjson reads too, to the same value.
-    line = b'{"action":"dialin-ready","callClientId":"' + inside + b'","sipEndpoint":"sip:a@b","provider":"d"}' + after
-    struct = _accepted(line)
-    if struct is not None:
-        assert orjson.loads(line)["callClientId"] == struct.callClientId
+    line = b'{"action":"dialin-stopped","callClientId":"' + inside + b'","sessionId":"s","provider":"d"}' + after
+    accepted = _accepted(line)
+    if accepted is not None:
+        assert orjson.loads(line)["callClientId"] == accepted[1][2]
 
 
 def _dialout(destination: bytes, origin: bytes = b"+13977888822") -> bytes:

@@ -8,19 +8,14 @@ import json
 import pytest
 
 from conformance import rules
+from conformance.check.lines import check_lines
+from conformance.check.records import lost_record, record_keys, session_record
+from conformance.check.sessions import _MIN_PRUNE, ENDED_WINDOW_LINES, SessionTracker
+from conformance.check.tally import Tally as LineTally
 from conformance.findings import Severity
-from conformance.lifecycle import (
-    _MIN_PRUNE,
-    ENDED_WINDOW_LINES,
-    IDENTITY_FIELDS,
-    SessionTracker,
-    lost_record,
-    record_keys,
-    session_record,
-)
-from conformance.lines import LineTally, check_lines
 from conformance.options import Options
 from conformance.schemas import ACTIONS, event_schemas
+from conformance.surfaces import IDENTITY_FIELDS
 
 DIRECTION = {"in": "dialin", "out": "dialout"}
 

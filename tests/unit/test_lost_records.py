@@ -21,11 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_parallel import assert_same, in_parallel, one_process
 
-from conformance import lifecycle
-from conformance.lifecycle import RangeSessions, SessionTracker
-from conformance.lines import LineTally, check_lines
+from conformance.check import sessions as lifecycle
+from conformance.check.lines import check_lines
+from conformance.check.parallel import check_lines_parallel
+from conformance.check.ranges import RangeSessions, join
+from conformance.check.sessions import SessionTracker
+from conformance.check.tally import Tally as LineTally
 from conformance.options import Options
-from conformance.parallel import check_lines_parallel
 from conformance.schemas import ACTIONS as ALL_ACTIONS
 
 N = int(os.environ.get("PROPERTY_EXAMPLES", "60"))
@@ -223,7 +225,7 @@ def test_lost_records_stay_bounded_in_the_calling_process(small_window: int, tmp
     with ThreadPoolExecutor(2) as threads:
         for item in check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=64 * 1024):
             if isinstance(item, RangeSessions):
-                joined.adopt(item)
+                join(joined, item)
             elif type(item) is list:
                 joined.feed(item)
     bound = 2 * max(len(alone.lost), lifecycle._MIN_PRUNE)

@@ -22,25 +22,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sessions import dialin_session
 
-from conformance import checker, parallel
-from conformance.checker import CaptureSummary, check_file, check_stream
-from conformance.findings import Finding, Severity
-from conformance.lifecycle import RangeSessions, SessionTracker
-from conformance.lines import LineTally
-from conformance.options import Options
-from conformance.parallel import (
+from conformance.check import CaptureSummary, check_file, check_stream, parallel, pipeline
+from conformance.check.gc_tuning import collecting_less
+from conformance.check.parallel import (
     MIN_PARALLEL_BYTES,
     CaptureChanged,
     available_cores,
     check_chunk,
     check_lines_parallel,
-    collecting_less,
     file_identity,
     plan_workers,
 )
+from conformance.check.ranges import RangeSessions, join
+from conformance.check.sessions import SessionTracker
+from conformance.check.tally import Tally as LineTally
+from conformance.findings import Finding, Severity
+from conformance.options import Options
 from conformance.schemas import load_schemas
 from conformance.strategies import Broken, broken_streams, streams
-from conformance.webhooks import WEBHOOK_TYPES, schema_file
+from conformance.surfaces import WEBHOOK_TYPES
+from conformance.surfaces import webhook_schema_file as schema_file
 
 REPO = Path(__file__).resolve().parent.parent.parent
 DATA = REPO / "tests" / "data"
@@ -75,10 +76,11 @@ def in_parallel(
 
     ``check_file`` builds its own pool and cannot be handed one, so this calls the same two
     stages it calls (``_check`` and ``_counted``) with the shared pool."""
-    tally = LineTally()
     summary = CaptureSummary(path)
-    lines = check_lines_parallel(path, tally, options, 2, progress=progress, executor=executor, chunk_bytes=chunk_bytes)
-    findings = list(checker._counted(checker._check(lines, tally, summary, options), summary, options))
+    lines = check_lines_parallel(
+        path, summary, options, 2, progress=progress, executor=executor, chunk_bytes=chunk_bytes
+    )
+    findings = list(pipeline._counted(pipeline._check(lines, summary, options), summary, options))
     return findings, _summary(summary)
 
 
@@ -98,7 +100,7 @@ def _findings(items: Iterable[Any]) -> list[Finding]:
     out: list[Finding] = []
     for item in items:
         if isinstance(item, RangeSessions):
-            out += tracker.adopt(item)
+            out += join(tracker, item)
         elif isinstance(item, Finding):
             out.append(item)
     return out
@@ -246,7 +248,7 @@ def test_check_file_with_jobs_equals_one_process(
 ) -> None:
     # check_file itself, with its parallel stage on the shared pool and small ranges.
     monkeypatch.setattr(
-        checker, "check_lines_parallel", functools.partial(check_lines_parallel, executor=pool, chunk_bytes=chunk)
+        pipeline, "check_lines_parallel", functools.partial(check_lines_parallel, executor=pool, chunk_bytes=chunk)
     )
     for options in (Options(jobs=2), Options(jobs=2, strict=True, partial=True, max_line_bytes=200)):
         assert plan_workers(str(capture), options.jobs) == (2 if capture.stat().st_size else 0)

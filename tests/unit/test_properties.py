@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conformance.checker import CaptureSummary, check_stream
-from conformance.events import schema_findings
+from conformance.check import CaptureSummary, check_stream
+from conformance.check.explain import schema_findings
 from conformance.options import Options
 from conformance.rules import RULES
 from conformance.schemas import ACTIONS, event_schemas, load_schemas

@@ -14,8 +14,16 @@ from typing import Any
 
 import jsonschema_rs
 
-from conformance.schemas import UNION_SCHEMA, event_schemas, load_schemas, schema_dir, union_validator
-from conformance.webhooks import WEBHOOK_UNION_SCHEMA, webhook_schemas, webhook_union_validator
+from conformance.schemas import (
+    UNION_SCHEMA,
+    event_schemas,
+    load_schemas,
+    schema_dir,
+    union_validator,
+    webhook_schemas,
+    webhook_union_validator,
+)
+from conformance.surfaces import WEBHOOK_UNION_SCHEMA
 
 VECTOR_DIR = schema_dir() / "vectors"
 

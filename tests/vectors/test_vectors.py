@@ -19,8 +19,7 @@ import pytest
 from _vectors import VECTOR_DIR, VECTORS, Vector, validators_for, vector_files
 
 from conformance.schemas import ACTIONS, UNION_SCHEMA, exact_validator, load_schemas
-from conformance.webhooks import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA
-from conformance.webhooks import schema_file as webhook_schema_file
+from conformance.surfaces import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA, webhook_schema_file
 
 #: Vector file stems of the twenty event schemas: the ten client events and the ten webhooks.
 EVENT_FILES = (*ACTIONS, *(webhook_schema_file(t).removesuffix(".schema.json") for t in WEBHOOK_TYPES))

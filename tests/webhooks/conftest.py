@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from conformance.schemas import load_schemas
-from conformance.webhooks import WEBHOOK_TYPES, schema_file
+from conformance.surfaces import WEBHOOK_TYPES
+from conformance.surfaces import webhook_schema_file as schema_file
 
 DROP = object()
 

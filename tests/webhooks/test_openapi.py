@@ -12,7 +12,8 @@ from jsonschema import Draft202012Validator
 
 from conformance.openapi import BODIES, build_openapi
 from conformance.schemas import ACTIONS, load_schemas
-from conformance.webhooks import WEBHOOK_TYPES, schema_file
+from conformance.surfaces import WEBHOOK_TYPES
+from conformance.surfaces import webhook_schema_file as schema_file
 
 schemathesis = pytest.importorskip("schemathesis")
 

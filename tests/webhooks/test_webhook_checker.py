@@ -8,18 +8,12 @@ from typing import Any
 
 import pytest
 
+from conformance.check.webhooks import WebhookStream, event_time, normalise
 from conformance.findings import Finding
 from conformance.options import Options
-from conformance.schemas import load_schemas
-from conformance.webhooks import (
-    ACTION_OF,
-    WEBHOOK_TYPES,
-    WebhookStream,
-    event_time,
-    normalise,
-    schema_file,
-    webhook_schemas,
-)
+from conformance.schemas import load_schemas, webhook_schemas
+from conformance.surfaces import ACTION_OF, WEBHOOK_TYPES
+from conformance.surfaces import webhook_schema_file as schema_file
 
 SID = "7d208e2a-520b-4a8d-a2c9-3a36dfa0d342"
 SID2 = "11111111-2222-4333-8444-555555555555"

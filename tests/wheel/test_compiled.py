@@ -1,4 +1,4 @@
-"""The wheel as pip builds it (hatch_build.py): the two hot loops compiled by Cython beside
+"""The wheel as pip builds it (hatch_build.py): the per-line loops compiled by Cython beside
 their source, held to the same tests and the same reports as the pure-Python source.
 
 The editable install the test suite runs on is pure Python, so this is where the compiled
@@ -81,8 +81,10 @@ def _run(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_the_wheel_runs_the_hot_loops_compiled(site: Path, tmp_path: Path) -> None:
     package = site / "conformance"
     for name in HOT:
-        assert (package / f"{name}.py").is_file(), "the source ships beside its compiled module"
-        assert [path.name for path in package.glob(f"{name}.*") if path.suffix != ".py"], f"{name} is not compiled"
+        folder, _, module = (package / name.replace(".", "/")).as_posix().rpartition("/")
+        assert Path(folder, f"{module}.py").is_file(), "the source ships beside its compiled module"
+        built = [path.name for path in Path(folder).glob(f"{module}.*") if path.suffix != ".py"]
+        assert built, f"{name} is not compiled"
     # The schema files ship too, and the compiled modules are the ones imported.
     assert (package / "schemas" / "telephony-event.schema.json").is_file()
     shown = _run(
@@ -96,10 +98,11 @@ def test_the_compiled_loops_pass_the_core_tests(site: Path, tmp_path: Path) -> N
     # The unit tests (the property tests of both loops among them: parallel against one
     # process, fast path against exact path, lost records, windows) on the compiled modules.
     # A plugin of this test's makes the run fail unless those are the modules it tests.
+    modules = ", ".join(f"conformance.{name}" for name in HOT)
     (tmp_path / "compiled_only.py").write_text(
-        "import conformance.lifecycle, conformance.lines\n"
+        f"import {modules}\n"
         "def pytest_sessionstart(session):\n"
-        "    for module in (conformance.lifecycle, conformance.lines):\n"
+        f"    for module in ({modules},):\n"
         "        assert not module.__file__.endswith('.py'), module.__file__\n"
     )
     done = _run(
@@ -158,5 +161,5 @@ def test_pure_wheel(tmp_path: Path, env: dict[str, str], said: str) -> None:
     assert said in output
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    assert "conformance/lines.py" in names and "conformance/lifecycle.py" in names
+    assert all(f"conformance/{name.replace('.', '/')}.py" in names for name in HOT)
     assert not [name for name in names if name.endswith((".so", ".pyd"))]

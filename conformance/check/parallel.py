@@ -2,12 +2,12 @@
 
 The line stage (:mod:`.lines`) looks at each line alone, so worker processes run it on
 byte ranges of the file, each reading its own range. Each worker then checks its range's
-sessions with a tracker of its own (:func:`~conformance.lifecycle.check_range`), and the
-calling process joins the ranges in order (:meth:`~conformance.lifecycle.SessionTracker.adopt`),
-replaying only the few sessions a range shares with the ranges before it. The result is
-the same as checking the file in one process, finding for finding (a property test holds
-the two to that). A range with webhook deliveries sends its records instead: the webhook
-stage orders deliveries across the whole capture, so it sees them in the calling process.
+sessions with a tracker of its own (:func:`~.ranges.check_range`), and the calling process
+joins the ranges in order (:func:`~.ranges.join`), replaying only the few sessions a range
+shares with the ranges before it. The result is the same as checking the file in one
+process, finding for finding (a property test holds the two to that). A range with webhook
+deliveries sends its records instead: the webhook stage orders deliveries across the whole
+capture, so it sees them in the calling process.
 
 Only a plain (uncompressed) regular file can be split: gzip and standard input cannot be
 read from the middle, so they are checked in one process.
@@ -15,8 +15,7 @@ read from the middle, so they are checked in one process.
 Why processes and not threads: parsing and schema checks hold the GIL. Why sessions and
 not records: the calling process has one core, and feeding it every record would cap the
 check at its speed, whatever the number of workers. Records and session tables travel as
-``marshal`` data: the fastest of marshal, pickle and orjson to write and to read here, and
-safe between processes of one interpreter.
+``marshal`` data, safe between processes of one interpreter.
 
 Failure is part of the design, because a check runs in CI, where jobs are cancelled and
 the OOM killer strikes:
@@ -41,7 +40,6 @@ import bisect
 import contextlib
 import dataclasses
 import functools
-import gc
 import io
 import itertools
 import marshal
@@ -61,13 +59,15 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from . import rules
-from .capture import BLOCK_BYTES, GZIP_MAGIC
-from .findings import Finding
-from .lifecycle import RangeSessions, check_range
-from .lines import LineTally, Record, check_lines
-from .options import Options
-from .schemas import event_schemas
+from .. import rules
+from ..findings import Finding
+from ..options import Options
+from .gc_tuning import settle
+from .lines import check_lines
+from .ranges import RangeSessions, check_range
+from .reading import BLOCK_BYTES, GZIP_MAGIC
+from .records import LINE, Record, WebhookItem
+from .tally import Tally
 
 #: Below this size a capture is checked in one process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
@@ -116,9 +116,9 @@ class ChunkResult:
     line (the caller knows the offset): its sessions checked by a tracker of its own, or,
     for a range with webhook deliveries, its records and findings in line order."""
 
-    tally: LineTally
+    tally: Tally
     sessions: RangeSessions | None
-    records: bytes  # the records, marshalled (when sessions is None)
+    records: bytes  # the records and webhook items, marshalled (when sessions is None)
     findings: list[Finding]  # all of them (the same list as sessions.findings, when there are sessions)
     end: int  # the byte offset where the range ended, for progress
 
@@ -147,7 +147,7 @@ def check_chunk(
     is not ``identity`` any more, or is shorter than ``end``. With ``sessions`` (and no
     webhook delivery in the range), the range's sessions are checked too (:func:`check_range`).
     """
-    tally = LineTally()
+    tally = Tally()
     try:
         raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -167,8 +167,8 @@ def check_chunk(
     checked = check_range(items, tally.lines, options.partial) if sessions else None
     if checked is not None:
         return ChunkResult(tally, checked, b"", checked.findings, last)
-    records = [item for item in items if type(item) is list]
-    findings: list[Finding] = [item for item in items if type(item) is not list]  # type: ignore[misc]
+    records = [item for item in items if type(item) is not Finding]
+    findings: list[Finding] = [item for item in items if type(item) is Finding]
     return ChunkResult(tally, None, marshal.dumps(records), findings, last)
 
 
@@ -185,7 +185,7 @@ def _check_chunk_to_file(
 
 
 def _reread(path: str, start: int, end: int, options: Options, identity: FileIdentity) -> list[Record]:
-    """The records of one range again, read here (see :meth:`.SessionTracker.adopt`); raises
+    """The records of one range again, read here (see :func:`~.ranges.join`); raises
     :class:`CaptureChanged` when the file is not the one checked any more."""
     try:
         result = check_chunk(path, start, end, options, identity, sessions=False)
@@ -215,34 +215,33 @@ def _load_chunk(name: str) -> ChunkResult:
 
 def check_lines_parallel(
     path: str,
-    tally: LineTally,
+    tally: Tally,
     options: Options,
     workers: int,
     progress: Callable[[int], Any] | None = None,
     executor: Executor | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-) -> Iterator[Finding | Record | RangeSessions]:
-    """:func:`~conformance.lines.check_lines` for a whole file, with ``workers`` processes.
+) -> Iterator[Finding | Record | WebhookItem | RangeSessions]:
+    """:func:`~.lines.check_lines` for a whole file, with ``workers`` processes.
 
     Yields exactly what the one-process line stage yields, in the same order, with line
     numbers counted from the top of the file. ``executor`` lets a caller (the tests) reuse
     one pool; ``progress`` is called with the byte offset reached after each range.
     """
-    # One range's items at a time, flattened in C: this loop runs in the one busy process,
-    # and a generator step per item would cost it as much as the lifecycle check itself.
+    # One range's items at a time, flattened in C: this runs in the one busy process.
     ranges = _ranges_checked(path, tally, options, workers, progress, executor, chunk_bytes)
     return itertools.chain.from_iterable(ranges)
 
 
 def _ranges_checked(
     path: str,
-    tally: LineTally,
+    tally: Tally,
     options: Options,
     workers: int,
     progress: Callable[[int], Any] | None,
     executor: Executor | None,
     chunk_bytes: int,
-) -> Iterator[Iterable[Finding | Record | RangeSessions]]:
+) -> Iterator[Iterable[Finding | Record | WebhookItem | RangeSessions]]:
     """The items of :func:`check_lines_parallel`, a range's worth at a time."""
     try:
         identity = file_identity(path)
@@ -333,7 +332,7 @@ def _ranges_checked(
 _CANNOT_START = (OSError, RuntimeError, BrokenProcessPool)
 
 
-def _in_this_process(path: str, tally: LineTally, options: Options) -> Iterator[Finding | Record]:
+def _in_this_process(path: str, tally: Tally, options: Options) -> Iterator[Finding | Record | WebhookItem]:
     """The line stage for the whole file, here: when worker processes cannot be used."""
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
@@ -353,24 +352,35 @@ def _unreadable(exc: OSError) -> Finding:
     return _stopped(1, f"the file could not be read ({exc.strerror or exc})")
 
 
-def _merge(records: list[Record], findings: list[Finding], offset: int) -> list[Finding | Record]:
+def _merge(
+    records: list[Record | WebhookItem], findings: list[Finding], offset: int
+) -> list[Finding | Record | WebhookItem]:
     """A range's findings and records merged by line (a line's findings before its record),
     with line numbers moved down by ``offset``."""
-    merged: list[Finding | Record] = []
+    records = [_moved(record, offset) for record in records]
+    merged: list[Finding | Record | WebhookItem] = []
     start = 0
     for finding in findings:  # few: found by bisection among the many records
-        end = bisect.bisect_left(records, finding.line, lo=start, key=_line_of)
+        end = bisect.bisect_left(records, finding.line + offset, lo=start, key=_line_of)
         merged += records[start:end]
         merged.append(finding.moved(offset))
         start = end
     merged += records[start:] if start else records
-    for record in records:
-        record[0] += offset
     return merged
 
 
-def _line_of(record: Record) -> int:
-    return record[0]  # type: ignore[no-any-return]
+def _moved(item: Record | WebhookItem, offset: int) -> Record | WebhookItem:
+    """A record or webhook item ``offset`` lines further down."""
+    if type(item) is tuple:
+        return (item[0] + offset, item[1])
+    record: Record = item  # type: ignore[assignment]
+    record[LINE] += offset
+    return record
+
+
+def _line_of(item: Record | WebhookItem) -> int:
+    line: int = item[0]  # LINE, in a record and a webhook item alike
+    return line
 
 
 class _Range(io.RawIOBase):
@@ -403,45 +413,6 @@ def _line_start(f: Any, position: int) -> int:
         piece = f.readline(BLOCK_BYTES)
         if not piece or piece.endswith(b"\n"):
             return int(f.tell())
-
-
-#: How often the garbage collector runs while a capture is checked (see :func:`settle`).
-_CHECKING_THRESHOLDS = (100_000, 50, 1000)
-
-
-def settle() -> None:
-    """Prepare a process that will check captures: compile the schemas, move everything alive
-    so far (modules, compiled schemas) out of the garbage collector's sight, and collect less
-    often.
-
-    A check allocates millions of short-lived containers, almost none in reference cycles;
-    with the default thresholds the collector runs every 700 of them and walks the
-    long-lived objects again and again, about a tenth of the time. Garbage cycles still get
-    collected, every 100,000 allocations. Only for processes this package owns, the CLI and
-    the workers, for good; a pytest process gets the same for the time of a check
-    (:func:`collecting_less`).
-    """
-    event_schemas()
-    gc.freeze()
-    gc.set_threshold(*_CHECKING_THRESHOLDS)
-
-
-@contextlib.contextmanager
-def collecting_less() -> Iterator[None]:
-    """:func:`settle`'s garbage collection for the time of a check, in a process this package
-    does not own (pytest, whose own objects the collector would otherwise walk again and
-    again: a tenth of a large check); then the collector as it was."""
-    thresholds = gc.get_threshold()
-    frozen = gc.get_freeze_count() > 0  # by someone else, who will decide when to thaw them
-    if not frozen:
-        gc.freeze()
-    gc.set_threshold(*_CHECKING_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        if not frozen:
-            gc.unfreeze()
 
 
 def _worker_init(main: int, folder: str | None = None) -> None:

@@ -1,8 +1,9 @@
-"""Checking one event on its own: its ``action`` and its schema.
+"""Explaining what is wrong with one event: its name (S204) or its fields (S201–S203, S205).
 
 Every schema violation becomes one :class:`~conformance.findings.Finding`, most relevant
 first (missing fields, then wrong types, then bad values; shallow before deep), with a
-message that names the field, what was expected and what was found.
+message that names the field, what was expected and what was found. Only events that the
+fast validator rejects come here (:mod:`.lines`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import orjson
 if TYPE_CHECKING:
     from jsonschema import ValidationError
 
-from . import rules
-from .findings import Finding, describe_type, json_pointer, show_value
-from .schemas import ACTIONS, EventSchema
+from .. import rules
+from ..findings import Finding, describe_type, json_pointer, show_value
+from ..schemas import EventSchema
+from ..surfaces import ACTIONS
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -32,11 +34,6 @@ _TYPE_NAMES = {
     "null": "null",
 }
 _KEYWORD_ORDER = {"required": 0, "type": 1}
-
-
-def is_telephony_family(action: str) -> bool:
-    """True for an action that claims to be telephony: it starts with dialin/dialout."""
-    return action.lower().startswith(("dialin", "dialout", "dial-in", "dial-out", "dial_in", "dial_out"))
 
 
 def unknown_action_finding(line: int, action: str, session_id: str | None) -> Finding:
@@ -57,11 +54,9 @@ def unknown_name_finding(
     """``S204`` for an event name (``action``, or a webhook ``type``) that is not one of ``known``."""
     guess = _closest(normalised, known)
     hint = f"did you mean {guess[0]!r}?" if guess else f"the ten {kinds} are: {', '.join(known)}"
-    return Finding(
-        line=line,
-        rule=rules.UNKNOWN_TELEPHONY_ACTION.id,
-        severity=rules.UNKNOWN_TELEPHONY_ACTION.severity,
-        message=f"{kind} {name!r} is not a Daily telephony {'event' if field == 'action' else 'webhook'}; {hint}",
+    return rules.UNKNOWN_TELEPHONY_ACTION.finding(
+        line,
+        f"{kind} {name!r} is not a Daily telephony {'event' if field == 'action' else 'webhook'}; {hint}",
         pointer=f"/{field}",
         action=name,
         session_id=session_id,
@@ -70,8 +65,8 @@ def unknown_name_finding(
 
 @functools.lru_cache(maxsize=1024)
 def _closest(name: str, known: tuple[str, ...]) -> list[str]:
-    # difflib costs ~0.4 ms a call, and a broken recorder repeats the same misspelling on
-    # every line: cache the guess per name (bounded, so a capture of random names stays small).
+    # A broken recorder repeats one misspelling on every line, and difflib is slow: the guess
+    # is cached per name (bounded, so a capture of random names stays small).
     return difflib.get_close_matches(name, known, n=1, cutoff=0.6)
 
 
@@ -84,15 +79,7 @@ def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[F
     except RecursionError:
         return _deep_findings(line, event, es, sid)
     return [
-        Finding(
-            line=line,
-            rule=rule.id,
-            severity=rule.severity,
-            message=message,
-            pointer=pointer,
-            action=es.action,
-            session_id=sid,
-        )
+        rule.finding(line, message, pointer=pointer, action=es.action, session_id=sid)
         for rule, pointer, message in explained
     ]
 
@@ -109,9 +96,8 @@ _DEFECT_BYTES = 4096
 def _explained(event: dict[str, Any], es: EventSchema) -> Explanation:
     """The explanation of each of ``event``'s violations, most relevant first.
 
-    A recorder with a bug repeats one defect on every event, and explaining it costs ten
-    times as much as finding it: the explanation of a recent defect is remembered, by all it
-    depends on (:func:`_defect`).
+    A recorder with a bug repeats one defect on every event, and explaining a defect is slow:
+    the explanation of a recent defect is remembered, by all it depends on (:func:`_defect`).
     """
     parts = es.exact_parts
     wrong = _wrong_fields(event, es) if parts is not None else None
@@ -164,12 +150,12 @@ def _errors(
 ) -> list[ValidationError]:
     """jsonschema's errors for ``event``, the exact validator given only the fields that fail.
 
-    jsonschema walks the whole schema for every event, about 100 µs, while the invalid ones
-    usually get only one field wrong: jsonschema-rs (the fast validator) names the failing
-    top-level fields in microseconds, and jsonschema explains just those. The result is the
-    same list of errors (a test holds the two ways to that): an event schema is an object
-    with ``required`` and ``properties``, so its errors are the ``missing`` required fields,
-    which are built here as jsonschema builds them, and the ``wrong`` properties' own errors.
+    jsonschema walks the whole schema for every event, while an invalid one usually gets
+    only one field wrong: jsonschema-rs (the fast validator) names the failing top-level
+    fields, and jsonschema explains just those. The result is the same list of errors (a
+    test holds the two ways to that): an event schema is an object with ``required`` and
+    ``properties``, so its errors are the ``missing`` required fields, built here as
+    jsonschema builds them, and the ``wrong`` properties' own errors.
     """
     assert es.exact_parts is not None
     required, properties_only = es.exact_parts
@@ -212,11 +198,9 @@ def _deep_findings(line: int, event: dict[str, Any], es: EventSchema, sid: str |
     if out:
         return [dataclasses.replace(f, session_id=sid) for f in out]
     return [
-        Finding(
-            line=line,
-            rule=rules.INVALID_VALUE.id,
-            severity=rules.INVALID_VALUE.severity,
-            message=f"{es.action} does not match its schema, deeper than {_EXPLAIN_DEPTH} levels of nesting",
+        rules.INVALID_VALUE.finding(
+            line,
+            f"{es.action} does not match its schema, deeper than {_EXPLAIN_DEPTH} levels of nesting",
             pointer="",
             action=es.action,
             session_id=sid,
@@ -243,11 +227,9 @@ def undocumented_findings(line: int, event: dict[str, Any], es: EventSchema) -> 
         if isinstance(nested, dict):
             extras.extend((name, k) for k in nested if k not in known)
     for path in extras:
-        yield Finding(
-            line=line,
-            rule=rules.UNDOCUMENTED_FIELD.id,
-            severity=rules.UNDOCUMENTED_FIELD.severity,
-            message=f"{es.action} carries {_field(path)!r}, which its schema does not document",
+        yield rules.UNDOCUMENTED_FIELD.finding(
+            line,
+            f"{es.action} carries {_field(path)!r}, which its schema does not document",
             pointer=json_pointer(path),
             action=es.action,
             session_id=sid,

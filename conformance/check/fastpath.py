@@ -2,15 +2,14 @@
 
 Most lines of a capture are valid events, written compactly by ``JSON.stringify`` with
 ``action`` first. The exact path spends three passes on each of them: orjson parses the
-line, a second orjson pass proves it repeats no key (:mod:`.capture`), and jsonschema-rs
-validates the dict. msgspec instead decodes the bytes straight into typed structs,
-checking types, required fields and patterns as it goes, in about the time of the parse
-alone (measured: 1.0 µs a line against 2.7 µs).
+line, a second pass proves it repeats no key (:mod:`.syntax`), and jsonschema-rs validates
+the dict. msgspec instead decodes the bytes straight into typed structs, checking types,
+required fields and patterns as it goes, in about the time of the parse alone.
 
 The structs are compiled from the schema files (the single source of truth), and the fast
-path may only ever say "valid, and here is its record". It never finds anything: whenever
-it cannot prove the exact path's verdict it *declines*, and the line takes the exact path
-as if the fast path did not exist. It accepts a line only when all of these hold:
+path may only ever say "valid": it never finds anything. Whenever it cannot prove the exact
+path's verdict it *declines*, and the line takes the exact path as if the fast path did not
+exist. It accepts a line only when all of these hold:
 
 * msgspec decodes it into the struct of its ``action``. The structs are *narrower* than the
   schemas, never wider: an unknown extra field, a ``null`` for an optional field, a
@@ -23,10 +22,9 @@ as if the fast path did not exist. It accepts a line only when all of these hold
   space. msgspec keeps the last of two equal keys, so a line with a repeated key, or with
   white space between tokens, is longer than its re-encoding and is declined: that proves
   there is no duplicate key without a second parse;
-* its strings match their schema patterns. msgspec could check them, but it calls Python's
-  ``re`` for every value (measured: 40% of the decode of a line); the same few values (a
-  room's SIP endpoint, a bot's numbers) recur on every line, so each distinct value is
-  matched once, per struct (a bounded set remembers the ones that matched).
+* its strings match their schema patterns. The same few values (a room's SIP endpoint, a
+  bot's numbers) recur on every line, so each distinct value is matched once per struct
+  type, and a bounded set remembers the ones that matched.
 
 A test holds the two paths to the same output, line for line, on generated valid and
 broken events, and another proves each accepted line valid with the exact validator.
@@ -41,38 +39,43 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from .lifecycle import IDENTITY_FIELDS
-from .schemas import ACTIONS, load_schemas, python_schema, validity_keywords
+from ..schemas import load_schemas, python_schema, validity_keywords
+from ..surfaces import ACTIONS, event_schema_file
+from .records import RECORD_FIELDS, Record, fields_record
 
 #: Every line the fast path may accept starts with this: ``action`` first, and a telephony one.
 PREFIX = b'{"action":"dial'
-
-#: What a record (:func:`~conformance.lifecycle.session_record`) takes from an event, in order.
-RECORD_FIELDS = ("callClientId", "sessionId", *IDENTITY_FIELDS)
 
 class Unsupported(Exception):
     """A schema uses a keyword (or a shape) the compiler does not turn into a msgspec type."""
 
 
 #: How a struct type's patterned strings are checked: ``(getter, patterns, values that matched)``.
-#: The getter takes the struct's :attr:`~FastPath.values` and returns its one patterned value
-#: (most structs have one), or a tuple of them: an ``itemgetter`` call, never a Python function's.
+#: The getter (an ``itemgetter``) takes the struct's values and returns its one patterned
+#: value, or a tuple of them.
 Patterned = tuple[Callable[[tuple[Any, ...]], Any], tuple[re.Pattern[str], ...], set[Any]]
+
+#: What the fast path says of a valid event that belongs to no session (``dialin-ready``, a
+#: session-less ``dialout-error``): there is no record to hand on.
+SESSIONLESS: Record = []
+
+#: ``accept(raw, line, escaped)``: the record of line number ``line`` when the fast path
+#: proves ``raw`` a valid event of a session, :data:`SESSIONLESS` when it proves it a valid
+#: event of none, and ``None`` when it declines (the line then takes the exact path).
+#: ``escaped=False`` promises that ``raw`` holds no backslash.
+Accept = Callable[[bytes, int, bool], Any]
 
 
 @dataclass(frozen=True)
 class FastPath:
-    """The compiled fast path: :meth:`accept` is the rule, :func:`~conformance.lines.check_lines`
-    writes it out in its hot loop (a call per line would cost a tenth of the line), and
-    ``action_of[type(struct)]`` is an accepted struct's action and :meth:`fields` its
-    :data:`RECORD_FIELDS`."""
+    """The compiled fast path: :meth:`acceptor` gives its rule, as a function of one line;
+    ``action_of[struct type]`` is the action of a struct, and ``values(struct)`` its field
+    values, its :data:`~.records.RECORD_FIELDS` first."""
 
     decode: Callable[[bytes], Any]
     encode_into: Callable[[Any, bytearray], None]
     errors: tuple[type[BaseException], ...]
     action_of: dict[type, str]
-    #: A struct's field values, its :data:`RECORD_FIELDS` first (``msgspec.structs.astuple``:
-    #: one C call, a third of the cost of fetching the record's fields by name).
     values: Callable[[Any], tuple[Any, ...]]
     #: Per struct type with patterned strings: how to get them, their patterns, and the values
     #: that matched them so far.
@@ -83,33 +86,51 @@ class FastPath:
         """The actions that have a struct (all ten, unless a schema is unsupported)."""
         return frozenset(self.action_of.values())
 
+    def acceptor(self, proven: list[str] | None = None) -> Accept:
+        """The fast path's rule (see :data:`Accept`). The action of each line it proves is
+        appended to ``proven``, for counting.
+
+        A fresh one for each check: it re-encodes each line into a buffer of its own.
+        """
+        decode, declined, encode_into, patterned = self.decode, self.errors, self.encode_into, self.patterned
+        action_of, astuple = self.action_of, self.values
+        count = (proven if proven is not None else []).append
+        buffer = bytearray()
+
+        def accept(raw: bytes, line: int, escaped: bool) -> Any:
+            if raw[:_PREFIXED] != PREFIX:
+                return None
+            try:
+                struct = decode(raw)
+            except declined:
+                return None
+            encode_into(struct, buffer)
+            size = len(buffer)
+            # A re-encoding is never longer than its line, so one as long as the line proves
+            # there is no trailing white space without a stripped copy.
+            if (size != len(raw) and size != len(raw.rstrip())) or (escaped and raw.find(b"\\") >= 0):
+                return None
+            kind = type(struct)
+            values = astuple(struct)
+            if kind in patterned:
+                check = patterned[kind]
+                matched = check[0](values)
+                if matched not in check[2] and not remember_match(matched, check):
+                    return None
+            action = action_of[kind]
+            count(action)
+            if values[1] is None:  # no sessionId
+                return SESSIONLESS
+            return fields_record(line, action, values)
+
+        return accept
+
     def accept(self, raw: bytes) -> Any:
-        """The struct of ``raw`` when the fast path proves it a valid event; else ``None``."""
-        if not raw.startswith(PREFIX):
-            return None
-        try:
-            struct = self.decode(raw)
-        except self.errors:
-            return None
-        written = bytearray()  # check_lines reuses one per check: no allocation per line
-        self.encode_into(struct, written)
-        if len(written) != len(raw.rstrip()) or raw.find(b"\\") >= 0 or not self.matches(struct):
-            return None
-        return struct
-
-    def fields(self, struct: Any) -> tuple[Any, ...]:
-        """The :data:`RECORD_FIELDS` of an accepted ``struct``."""
-        return self.values(struct)[: len(RECORD_FIELDS)]
-
-    def matches(self, struct: Any) -> bool:
-        """Whether the patterned strings of ``struct`` match their patterns."""
-        check = self.patterned.get(type(struct))
-        if check is None:
-            return True
-        values = check[0](self.values(struct))
-        return values in check[2] or remember_match(values, check)
+        """What :meth:`acceptor`'s rule says of one line, as line 1."""
+        return self.acceptor()(raw, 1, True)
 
 
+_PREFIXED = len(PREFIX)
 #: At most this many patterned values are remembered; then the memory starts again.
 MATCHED_MEMORY = 4096
 
@@ -128,7 +149,7 @@ def remember_match(values: Any, check: Patterned) -> bool:
 
 
 def _decline(*_: Any) -> Any:
-    return None
+    raise Unsupported("no schema compiles to a struct")
 
 
 #: The fast path when no schema compiles: it declines every line.
@@ -154,7 +175,7 @@ def fast_path() -> FastPath | None:
     for action in ACTIONS:
         patterns: dict[str, str] = {}
         try:
-            struct = struct_for(action, load_schemas()[f"{action}.schema.json"], patterns)
+            struct = struct_for(action, load_schemas()[event_schema_file(action)], patterns)
         except Unsupported:
             continue  # this action always takes the exact path
         structs.append(struct)
@@ -182,7 +203,8 @@ def struct_for(action: str, schema: dict[str, Any], patterns: dict[str, str] | N
     """The msgspec struct of one event schema, tagged by ``action``; raises :class:`Unsupported`.
 
     With ``patterns``, the struct leaves its top-level string patterns unchecked and puts
-    them there instead (field name to pattern), for :meth:`FastPath.matches`."""
+    them there instead (field name to pattern), for :meth:`FastPath.acceptor` to match once
+    per distinct value."""
     import msgspec
 
     node = python_schema(schema)

@@ -2,13 +2,13 @@
 (``schemas/webhook-*.schema.json``) and their lifecycle, ordered by event time.
 
 A webhook delivery is ``{version, type, id, payload, event_ts}`` with a snake_case
-``payload`` (reference §4). The capture checker hands this module every line that has no
-``action`` but a string ``type`` (see the hook in :mod:`.checker`); client events keep
+``payload`` (reference §4). The line stage hands this stage every object that has no
+``action`` but a webhook ``type`` (a :class:`~.records.WebhookItem`); client events keep
 their own path. One capture may hold both kinds, or each may have its own capture.
 
 Rule ids are the client events' where they mean the same thing: ``S201``–``S205`` for the
 schema, ``L301``–``L306`` for the lifecycle. The lifecycle reuses
-:class:`~conformance.lifecycle.SessionTracker` on a normalised view of each delivery
+:class:`~.sessions.SessionTracker` on a normalised view of each delivery
 (``sessionId`` from ``payload.session_id``, ``destination``/``origin`` from the payload,
 ``callClientId`` ``None`` because webhooks have no call client, D21). Since a client event
 always has a ``callClientId`` string, a webhook session never shares a key with a client
@@ -36,7 +36,6 @@ retry (§4): its schema is checked, but it is not fed to the lifecycle a second 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import heapq
 from collections import OrderedDict
@@ -45,20 +44,15 @@ from typing import Any
 
 import orjson
 
-from .events import is_telephony_family, schema_findings, undocumented_findings, unknown_name_finding
-from .findings import Finding
-from .lifecycle import SessionTracker, session_record
-from .options import Options
-from .schemas import ACTIONS, EventSchema, build_event_schemas, exact_validator, load_schemas
+from ..findings import Finding
+from ..options import Options
+from ..schemas import webhook_schemas
+from ..surfaces import ACTION_OF, TYPE_OF, WEBHOOK_TYPES, is_telephony_family
+from .explain import schema_findings, undocumented_findings, unknown_name_finding
+from .records import session_record
+from .sessions import SessionTracker
+from .tally import Tally
 
-#: The ten webhook types, in the order of :data:`conformance.schemas.ACTIONS`.
-WEBHOOK_TYPES: tuple[str, ...] = tuple(action.replace("-", ".", 1) for action in ACTIONS)
-#: Webhook type -> the client event's action (``dialin.connected`` -> ``dialin-connected``).
-ACTION_OF: dict[str, str] = dict(zip(WEBHOOK_TYPES, ACTIONS, strict=True))
-#: Client action -> webhook type.
-TYPE_OF: dict[str, str] = dict(zip(ACTIONS, WEBHOOK_TYPES, strict=True))
-
-WEBHOOK_UNION_SCHEMA = "webhook-event.schema.json"
 #: Lateness tolerated when ordering by ``payload.timestamp``: Daily's exponential retries
 #: back off up to 15 minutes over at most 5 tries (§4), so one hour covers a retried delivery.
 DEFAULT_WINDOW_SECONDS = 3600
@@ -66,24 +60,6 @@ DEFAULT_WINDOW_SECONDS = 3600
 DEFAULT_MAX_BUFFERED = 100_000
 #: How many delivery ids are remembered to recognise a retry.
 DEFAULT_SEEN_IDS = 10_000
-
-
-def schema_file(webhook_type: str) -> str:
-    """``dialin.connected`` -> ``webhook-dialin-connected.schema.json``."""
-    return "webhook-" + webhook_type.replace(".", "-") + ".schema.json"
-
-
-@functools.cache
-def webhook_schemas() -> dict[str, EventSchema]:
-    """The ten webhook :class:`~conformance.schemas.EventSchema` objects by ``type``, built
-    like :func:`conformance.schemas.event_schemas` (``action`` holds the webhook type, so
-    findings name it)."""
-    return build_event_schemas({webhook_type: schema_file(webhook_type) for webhook_type in WEBHOOK_TYPES})
-
-
-def webhook_union_validator() -> Any:
-    """An exact validator for ``webhook-event.schema.json`` (any of the ten deliveries)."""
-    return exact_validator(load_schemas()[WEBHOOK_UNION_SCHEMA])
 
 
 def session_id_of(event: dict[str, Any]) -> str | None:
@@ -94,7 +70,7 @@ def session_id_of(event: dict[str, Any]) -> str | None:
 
 
 def normalise(event: dict[str, Any]) -> dict[str, Any]:
-    """The key fields :class:`~conformance.lifecycle.SessionTracker` reads, from a delivery.
+    """The fields a record takes (:func:`~.records.session_record`), from a delivery.
 
     ``callClientId`` is ``None``: webhooks have no call client (D21). Only the identity
     fields a webhook carries are copied (``destination``, ``origin``; it has no
@@ -135,7 +111,7 @@ class WebhookStream:
 
     :meth:`feed` returns the schema findings of a delivery at once and the lifecycle
     findings of whatever leaves the ordering buffer; :meth:`finish` drains the buffer at
-    the end of the capture. :meth:`add_to` adds the counts to a capture summary.
+    the end of the capture and completes :attr:`tally`.
     """
 
     def __init__(
@@ -150,41 +126,33 @@ class WebhookStream:
         self.window = window_seconds
         self.max_buffered = max_buffered
         self.seen_limit = seen_ids
-        self.by_type: dict[str, int] = {}
-        self.other = 0
-        self.unknown = 0
-        self.retries = 0
+        self.tally = Tally()
         # (event time, arrival, line, webhook type, session record): a heap ordered by time, then arrival.
         self._buffer: list[tuple[int, int, int, str, list[Any]]] = []
         self._arrivals = 0
         self._clock: int | None = None  # the latest payload.timestamp seen
         self._seen: OrderedDict[str, bytes] = OrderedDict()  # delivery id -> digest of its content, for retries
 
-    @property
-    def telephony_events(self) -> int:
-        """Deliveries of the ten webhook types (not the unknown dialin*/dialout* ones)."""
-        return sum(n for name, n in self.by_type.items() if name in ACTION_OF)
-
     def feed(self, line: int, event: dict[str, Any]) -> Iterator[Finding]:
         """Check one object whose ``type`` is a string (and which has no ``action``)."""
         webhook_type: str = event["type"]
         es = webhook_schemas().get(webhook_type)
+        by_type = self.tally.events_by_action
         if es is None:
             if is_telephony_family(webhook_type):
-                self.unknown += 1
-                self.by_type[webhook_type] = self.by_type.get(webhook_type, 0) + 1
+                self.tally.unknown_telephony_events += 1
+                by_type[webhook_type] = by_type.get(webhook_type, 0) + 1
                 yield unknown_type_finding(line, webhook_type, session_id_of(event))
             else:
-                self.other += 1  # another webhook (recording.started, …): counted, never flagged
+                self.tally.other_events += 1  # another webhook (recording.started, …): counted, never flagged
             return
-        self.by_type[webhook_type] = self.by_type.get(webhook_type, 0) + 1
+        by_type[webhook_type] = by_type.get(webhook_type, 0) + 1
         sid = session_id_of(event)
         if not es.fast.is_valid(event):
             yield from _with_session(schema_findings(line, event, es), sid)
         if self.strict:
             yield from _with_session(undocumented_findings(line, event, es), sid)
         if self._is_retry(event):
-            self.retries += 1
             return
         yield from self._order(line, webhook_type, event)
 
@@ -192,16 +160,8 @@ class WebhookStream:
         """Feed every delivery still buffered, in order; call once at the end of the capture."""
         while self._buffer:
             yield from self._release()
-
-    def add_to(self, summary: Any) -> None:
-        """Add this stream's counts to a :class:`~conformance.checker.CaptureSummary`."""
-        summary.telephony_events += self.telephony_events
-        summary.other_events += self.other
-        summary.unknown_telephony_events += self.unknown
-        for name, n in self.by_type.items():
-            summary.events_by_action[name] = summary.events_by_action.get(name, 0) + n
-        summary.sessions += self.tracker.sessions_seen
-        summary.open_sessions += self.tracker.open_sessions()
+        self.tally.sessions = self.tracker.sessions_seen
+        self.tally.open_sessions = self.tracker.open_sessions()
 
     # --- ordering ---------------------------------------------------------------------
     def _order(self, line: int, webhook_type: str, event: dict[str, Any]) -> Iterator[Finding]:
@@ -244,7 +204,7 @@ class WebhookStream:
 
 
 def _with_session(findings: Any, session_id: str | None) -> Iterator[Finding]:
-    """Findings from :mod:`.events` read ``sessionId``; a delivery keeps it in ``payload.session_id``."""
+    """Findings from :mod:`.explain` read ``sessionId``; a delivery keeps it in ``payload.session_id``."""
     for finding in findings:
         yield dataclasses.replace(finding, session_id=session_id) if session_id is not None else finding
 

@@ -1,0 +1,222 @@
+"""Reading a capture: its physical lines, from a file, a gzip file or standard input.
+
+:func:`read_lines` turns a byte stream into batches of lines for the line stage
+(:mod:`.lines`). It never raises once the stream is open: a line too long to hold is
+skipped with a finding, and a stream that breaks off (a truncated gzip file, an I/O error)
+ends with one finding. Memory stays bounded: a line longer than ``max_line_bytes`` is
+skipped in pieces, never held whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .. import rules
+from ..findings import Finding
+from ..options import DEFAULT_MAX_LINE_BYTES
+from .tally import Tally
+
+CAPTURE_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+#: Lines are read, and over-long lines skipped, in blocks of this size (see :func:`read_lines`).
+BLOCK_BYTES = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class CaptureUnreadable(Exception):
+    """The capture cannot be opened at all (missing, a folder with no captures, no permission)."""
+
+
+def capture_files(path: str) -> list[str]:
+    """The capture files a command-line PATH names: a file, ``-``, or a folder's captures.
+
+    Raises :class:`CaptureUnreadable` for a path that does not exist or a folder that holds
+    no ``*.ndjson``/``*.jsonl`` (optionally ``.gz``) file.
+    """
+    if path == "-":
+        return ["-"]
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(CAPTURE_SUFFIXES))
+        if not found:
+            raise CaptureUnreadable(f"{path}: folder holds no captures (*.ndjson, *.jsonl, optionally .gz)")
+        return found
+    if not p.exists():
+        raise CaptureUnreadable(f"{path}: no such file or folder")
+    return [path]
+
+
+def open_capture(path: str) -> IO[bytes]:
+    """Open a capture for binary reading; gzip is recognised by its magic bytes, not its name."""
+    try:
+        raw: Any = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise CaptureUnreadable(f"{path}: cannot open: {exc.strerror or exc}") from None
+    try:
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    except OSError as exc:
+        raise CaptureUnreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head == GZIP_MAGIC:
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        if path != "-":
+            gz.myfileobj = raw  # closing the GzipFile then closes the file too (no leaked descriptor)
+        return gz  # type: ignore[return-value]
+    return raw  # type: ignore[no-any-return]
+
+
+class ProgressStream:
+    """A capture stream that reports, at each block read, how far into the file reading has got.
+
+    A pipe or a FIFO has no position to report (``tell`` fails): reading it goes on without
+    progress, never with a read error.
+    """
+
+    def __init__(self, stream: Any, update: Any) -> None:
+        self.stream = stream
+        # For gzip, progress follows the compressed file, whose size is what we know.
+        self.raw = getattr(stream, "fileobj", None) or stream
+        self.update = update
+
+    def read1(self, size: int = -1) -> bytes:
+        if self.update is not None:
+            try:
+                position = self.raw.tell()
+            except (OSError, ValueError):  # not seekable: no progress to show
+                self.update = None
+            else:
+                self.update(position)
+        return self.stream.read1(size)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+#: A run of consecutive lines: the number of the first, and the lines without their ``\n``.
+LineBatch = tuple[int, list[bytes]]
+
+
+def read_lines(
+    stream: IO[bytes], counts: Tally, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[LineBatch | Finding]:
+    """Yield the capture's physical lines in batches, and a Finding for each line that cannot
+    be handed on.
+
+    Lines come in batches, split from a block of the file in one call, so that a capture of
+    millions of lines costs no Python call per line here. ``read1`` returns what is there,
+    so a capture streamed through standard input is checked as it arrives.
+
+    A line longer than ``max_line_bytes`` is skipped in bounded pieces with a ``C107``
+    finding; a stream that breaks off (a truncated gzip file, an I/O error) ends with one
+    ``C110`` finding. Each of those lines is counted here, as rejected; the lines of a
+    batch are counted by the consumer as it reaches them, so that the counts stay exact
+    when it stops early. Memory stays below ``max_line_bytes`` plus one block.
+    """
+    read = getattr(stream, "read1", None) or stream.read
+    line_no = 0  # lines handed on so far; the next one is line_no + 1
+    # The start of a line whose end is not read yet, in the pieces it came in: joined once
+    # when its end comes, since re-joining at every small read1 would cost time quadratic
+    # in the line's length.
+    pieces: list[bytes] = []
+    held = 0  # their total size
+    carry = b""  # what was read past the end of an over-long line, not split yet
+    while True:
+        if carry:
+            block, carry = carry, b""
+        else:
+            try:
+                block = read(BLOCK_BYTES)
+            except (EOFError, OSError, zlib.error) as exc:
+                # gzip.BadGzipFile is an OSError; EOFError is a gzip stream cut short.
+                yield _broken_off(line_no + 1, exc)
+                return
+            if not block:
+                if pieces:  # a last line with no newline
+                    yield from _batch(line_no + 1, [b"".join(pieces)], counts, max_line_bytes)
+                    line_no += 1
+                return
+        if pieces and block.find(b"\n") < 0:
+            pieces.append(block)  # the line goes on
+            held += len(block)
+        else:
+            if pieces:
+                pieces.append(block)
+                block = b"".join(pieces)
+                pieces, held = [], 0
+            lines = block.split(b"\n")
+            rest = lines.pop()
+            if lines:
+                yield from _batch(line_no + 1, lines, counts, max_line_bytes)
+                line_no += len(lines)
+            if rest:
+                pieces, held = [rest], len(rest)
+        if held > max_line_bytes:
+            # An over-long line with no end in sight: skip to its end without holding it.
+            size = held
+            pieces, held = [], 0
+            failure: BaseException | None = None
+            while True:
+                try:
+                    block = read(BLOCK_BYTES)
+                except (EOFError, OSError, zlib.error) as exc:
+                    failure, block = exc, b""  # reported after this line's finding
+                end = block.find(b"\n")
+                if end >= 0:
+                    size += end + 1
+                    carry = block[end + 1 :]  # the lines after it, read on as usual
+                    break
+                size += len(block)
+                if not block:
+                    break
+            line_no += 1
+            counts.lines += 1
+            counts.rejected_lines += 1
+            yield _too_long(line_no, size, max_line_bytes)
+            if failure is not None:
+                yield _broken_off(line_no + 1, failure)
+                return
+
+
+def _batch(first: int, lines: list[bytes], counts: Tally, max_line_bytes: int) -> Iterator[LineBatch | Finding]:
+    """``(first, lines)``, or, when some of them are too long, the rest around their ``C107``s."""
+    if max(map(len, lines)) <= max_line_bytes:
+        yield first, lines
+        return
+    start = 0
+    for index, raw in enumerate(lines):
+        if len(raw) > max_line_bytes:
+            if index > start:
+                yield first + start, lines[start:index]
+            counts.lines += 1
+            counts.rejected_lines += 1
+            yield _too_long(first + index, len(raw) + 1, max_line_bytes)  # + 1: its newline
+            start = index + 1
+    if start < len(lines):
+        yield first + start, lines[start:]
+
+
+def _broken_off(line_no: int, exc: BaseException) -> Finding:
+    return rules.UNREADABLE.finding(
+        line_no,
+        # No line number in the text: the finding's own line says where, also when a
+        # worker read this as a piece of the file (parallel.py).
+        f"the capture breaks off here: {_describe_read_error(exc)}; the lines before it were checked",
+    )
+
+
+def _too_long(line_no: int, size: int, max_line_bytes: int) -> Finding:
+    return rules.LINE_TOO_LONG.finding(
+        line_no,
+        f"line is {size:,} bytes long, over the {max_line_bytes:,}-byte limit; it was skipped",
+    )
+
+
+def _describe_read_error(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the gzip stream ends early (truncated file?)"
+    if isinstance(exc, (zlib.error, gzip.BadGzipFile)):
+        return f"the gzip data is corrupt ({exc})"
+    return f"read error ({exc})"

@@ -1,0 +1,329 @@
+"""The session check: :class:`SessionTracker`, a state machine fed the records of a capture.
+
+A session is keyed by ``(callClientId, sessionId)``: two call clients in one room can both
+see the same session's events, and that is not a defect. ``dialin-ready`` (room/endpoint
+scoped, L3) and ``dialout-error``/``dialout-warning`` without a ``sessionId`` (L12) belong to
+no session and never reach the tracker.
+
+Memory is bounded by the sessions still open: an ended session is remembered (to catch
+events after its end) only for the next :data:`ENDED_WINDOW_LINES` lines, so a capture of
+any length checks in constant memory. Sessions still open when the capture ends are normal
+(L18) and produce no finding.
+
+What the tracker finds about a session depends on that session's own events alone (never
+on how many other sessions ended in between), so byte ranges of one capture can be checked
+by trackers of their own and joined afterwards (:mod:`.ranges`).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+from .. import rules
+from ..findings import Finding
+from ..schemas import event_schemas
+from ..surfaces import IDENTITY_FIELDS
+from .records import IDENTITY, Record, shown
+
+#: How many lines after a session's end an event of it is still flagged (L303). A window of
+#: lines, not a count of ended sessions, so that what a tracker remembers of a session does
+#: not depend on other sessions. Memory: at most one ended session per line of the window.
+ENDED_WINDOW_LINES = 50_000
+#: The memories of ended sessions and broken lines are pruned of what is past the window
+#: when they double, and not below this size: a prune walks the whole memory.
+_MIN_PRUNE = 4096
+
+_TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
+_ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
+
+_DIRECTION = {
+    action: "dial-in" if action.startswith("dialin") else "dial-out"
+    for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
+}
+
+#: What a session's first event in a capture says when it is not its start (L301, L302).
+_NOT_A_START = {
+    "dialin-stopped": rules.STOPPED_WITHOUT_START,
+    "dialout-stopped": rules.STOPPED_WITHOUT_START,
+    "dialout-answered": rules.ANSWERED_WITHOUT_CONNECTED,
+}
+
+#: A session's key: ``(callClientId, sessionId)``.
+Key = tuple[Any, str]
+#: An open session: ``[direction, known, lines, first action, first line]``. ``known`` is a
+#: copy of its first record, whose identity fields fill in as later events bring values it
+#: lacked; ``lines`` maps each one-time step (connected, answered) to its line, and a record
+#: index of an identity field filled after the first event to the line that filled it.
+OpenSession = list[Any]
+#: An ended session: ``[direction, ending action, its line, whether the other terminal kind
+#: came since, the action of the session's first event]``.
+EndedSession = list[Any]
+#: Where an open session and an ended session keep each part.
+OPEN_DIRECTION, OPEN_KNOWN, OPEN_LINES, OPEN_FIRST_ACTION, OPEN_FIRST_LINE = range(5)
+ENDED_LINE, ENDED_FIRST_ACTION = 2, 4
+
+
+@functools.cache
+def plans() -> dict[str, tuple[str, bool, bool, tuple[int, ...], rules.Rule | None]]:
+    """Per action, everything the tracker asks about it, in one look-up: ``(direction,
+    one-time step?, ends the session?, identity indexes, rule if it opens a session)``.
+
+    The identity indexes are the record indexes of the identity fields the action's schema
+    declares: only those can be on it (dial-in events have no destination, say).
+    """
+    return {
+        action: (
+            _DIRECTION[action],
+            action in _ONCE,
+            action in _TERMINAL,
+            tuple(IDENTITY + i for i, name in enumerate(IDENTITY_FIELDS) if name in es.documented),
+            _NOT_A_START.get(action),
+        )
+        for action, es in event_schemas().items()
+    }
+
+
+class SessionTracker:
+    """Feed it a capture's records in order; it returns the lifecycle findings.
+
+    Arguments:
+        partial: the capture may begin in the middle of a call, so a session whose first
+            event is not its start is not flagged (``L301`` for a first event, ``L302``).
+        window: for how many lines an ended session is remembered for ``L303``;
+            :data:`ENDED_WINDOW_LINES` when not given.
+        prune: forget what is past the window; off for a range of a capture, whose every
+            session must be kept until it is joined to the others (:mod:`.ranges`).
+    """
+
+    def __init__(self, partial: bool = False, window: int | None = None, prune: bool = True) -> None:
+        self.partial = partial
+        self.window = ENDED_WINDOW_LINES if window is None else window
+        self.open: dict[Key, OpenSession] = {}
+        # Ended sessions by key, in no useful order; one that ended more than `window` lines
+        # before an event is forgotten, whether or not a prune has removed it yet.
+        self.ended: dict[Key, EndedSession] = {}
+        # Sessions named by lines too broken to check (lost records), by line: such a session
+        # may have lost its start there, and is not flagged for it. The key is the session's,
+        # or (None, session id) for a line that names no call client.
+        self.lost: dict[Key, int] = {}
+        self.sessions_seen = 0
+        self._plans = plans()
+        self._prune_at = _MIN_PRUNE if prune else sys.maxsize
+
+    def feed(self, record: Record) -> list[Finding] | None:
+        """Check one record; ``None`` when there is nothing to say."""
+        findings: list[Finding] = []
+        self.check([record], findings)
+        return findings or None
+
+    def check(self, items: list[Any], findings: list[Finding], about: dict[int, Key] | None = None) -> bool:
+        """Feed the line stage's items in order: a record is checked, and its findings are
+        appended to ``findings`` (with, in ``about``, their index there and their session); a
+        finding is appended as it is. Stops at a webhook item (:mod:`.records`), which it
+        leaves to the webhook stage, and returns False; else True.
+        """
+        # The loop of every check, written once, with the tracker's state in locals: the
+        # common record costs one look-up for its session and one for its action's plan.
+        # Records, open and ended sessions are read by literal index here (the layouts are
+        # spelt out in records.py and above: RECORD_FIELDS, OPEN_*, ENDED_*); compiled, a
+        # named index costs a look-up at every use (README, "How it is built").
+        open_, ended_, plans_, window, partial = self.open, self.ended, self._plans, self.window, self.partial
+        lost = self.lost
+        prune_at = self._prune_at
+        list_, tuple_ = list, tuple
+        seen = 0
+        try:
+            for item in items:
+                if type(item) is not list_:
+                    if type(item) is tuple_:  # a webhook item
+                        return False
+                    findings.append(item)
+                    continue
+                line, action, key = item[0], item[1], (item[2], item[3])  # see records.py
+                session_id = key[1]
+                if action is None:  # a lost record
+                    lost[key] = line
+                    if len(lost) > prune_at:
+                        prune_at = self.prune(line)
+                        ended_, lost = self.ended, self.lost
+                    continue
+                session = open_.get(key)
+                direction, once, terminal, indexes, not_a_start = plans_[action]
+                found: list[Finding] | None = None
+                if session is None:
+                    ended = ended_.get(key)
+                    if ended is not None and line - ended[2] <= window:
+                        found = self._after_end(line, action, session_id, direction, ended)
+                    else:
+                        seen += 1  # a new session
+                        if terminal:
+                            ended_[key] = [direction, action, line, False, action]
+                        else:
+                            open_[key] = [direction, item[:], {action: line} if once else {}, action, line]
+                        if not_a_start is not None and not partial and not (lost and self._lost_before(key, line)):
+                            found = [self._not_a_start(not_a_start, line, action, session_id)]
+                elif session[0] != direction:
+                    found = [self._mixed(line, action, session_id, session[0], session[4])]
+                else:
+                    # Only what this record needs is read from its session: every other part is
+                    # an object of its own, somewhere in memory.
+                    if once:
+                        lines = session[2]
+                        if action in lines or (action == "dialout-answered" and "dialout-connected" not in lines):
+                            found = self._step(key, lines, line, action)
+                        else:
+                            lines[action] = line
+                    known = session[1]
+                    for index in indexes:
+                        value = item[index]
+                        if value is not None and value != known[index]:
+                            if known[index] is None:  # a field the session's events lacked so far
+                                known[index] = value
+                                session[2][index] = line
+                            else:
+                                changed = self._changed(session, line, action, session_id, index, value)
+                                found = [*found, changed] if found else [changed]
+                    if terminal:
+                        del open_[key]
+                        ended_[key] = [direction, action, line, False, session[3]]
+                if found:
+                    for finding in found:
+                        if about is not None:
+                            about[len(findings)] = key
+                        findings.append(finding)
+                if terminal and len(ended_) > prune_at:
+                    prune_at = self.prune(line)
+                    ended_, lost = self.ended, self.lost
+        finally:
+            self.sessions_seen += seen
+        return True
+
+    def open_sessions(self) -> int:
+        """How many sessions are still open (normal at the end of a capture, L18)."""
+        return len(self.open)
+
+    def prune(self, line: int) -> int:
+        """Forget the sessions that ended, and the broken lines that came, too long before
+        ``line`` to be remembered at it or later; done when the memory doubles, so each entry
+        costs O(1) here. Returns the size at which to prune next."""
+        oldest = line - self.window
+        self.ended = {key: ended for key, ended in self.ended.items() if ended[ENDED_LINE] >= oldest}
+        self.lost = {key: at for key, at in self.lost.items() if at >= oldest}
+        self._prune_at = max(2 * max(len(self.ended), len(self.lost)), _MIN_PRUNE)
+        return self._prune_at
+
+    def due_for_prune(self) -> bool:
+        """Whether the memories of ended sessions and broken lines have outgrown their bound."""
+        return max(len(self.ended), len(self.lost)) > self._prune_at
+
+    # --- the cases ----------------------------------------------------------------------
+    def _step(self, key: Key, lines: dict[Any, int], line: int, action: str) -> list[Finding] | None:
+        """A one-time step (connected, answered) of an open session, repeated or out of order."""
+        session_id = key[1]
+        if action in lines:
+            return [
+                _finding(
+                    rules.REPEATED_TRANSITION,
+                    line,
+                    action,
+                    session_id,
+                    f"second {action} for session {session_id} (the first was at line {lines[action]})",
+                )
+            ]
+        lines[action] = line
+        # Under partial, a session first seen after its dialout-connected is not flagged; nor
+        # one whose dialout-connected may be a broken line.
+        if not self.partial and not self._lost_before(key, line):
+            return [self._answered_without_connected(line, session_id)]
+        return None
+
+    def _lost_before(self, key: Key, line: int) -> bool:
+        """Whether a broken line within the window before ``line`` names session ``key`` (or its
+        session id, with no call client): its start may be there."""
+        for named in (key, (None, key[1])):
+            at = self.lost.get(named)
+            if at is not None and line - at <= self.window:
+                return True
+        return False
+
+    def _not_a_start(self, rule: rules.Rule, line: int, action: str, session_id: str) -> Finding:
+        if rule is rules.ANSWERED_WITHOUT_CONNECTED:
+            return self._answered_without_connected(line, session_id)
+        return _finding(
+            rules.STOPPED_WITHOUT_START,
+            line,
+            action,
+            session_id,
+            f"{action} for session {session_id}, which had no earlier event in this capture",
+            hint="if the capture began in the middle of a call, check it with --partial",
+        )
+
+    def _after_end(
+        self, line: int, action: str, session_id: str, direction: str, ended: EndedSession
+    ) -> list[Finding]:
+        was, ended_by, ended_at, other_seen, _ = ended
+        if direction != was:
+            return [self._mixed(line, action, session_id, was, ended_at)]
+        # L13: whether *-stopped follows *-error (or the reverse) is undocumented; allow one.
+        if action in _TERMINAL and action != ended_by and not other_seen:
+            ended[3] = True
+            return []
+        return [
+            _finding(
+                rules.EVENT_AFTER_END,
+                line,
+                action,
+                session_id,
+                f"{action} for session {session_id}, which already ended with {ended_by} at line {ended_at}",
+                hint="a duplicate or late delivery, or a session id reused for a new call",
+            )
+        ]
+
+    def _mixed(self, line: int, action: str, session_id: str, was: str, first_line: int) -> Finding:
+        now = _DIRECTION[action]
+        return _finding(
+            rules.MIXED_DIRECTION,
+            line,
+            action,
+            session_id,
+            f"{action} uses session id {session_id}, which line {first_line} used for a {was} session; "
+            f"a session cannot be both {was} and {now}",
+        )
+
+    def _answered_without_connected(self, line: int, session_id: str) -> Finding:
+        return _finding(
+            rules.ANSWERED_WITHOUT_CONNECTED,
+            line,
+            "dialout-answered",
+            session_id,
+            f"dialout-answered for session {session_id} with no earlier dialout-connected",
+        )
+
+    def _changed(
+        self, session: OpenSession, line: int, action: str, session_id: str, index: int, value: Any
+    ) -> Finding:
+        _, known, lines, _, first_line = session
+        name = IDENTITY_FIELDS[index - IDENTITY]
+        return _finding(
+            rules.IDENTITY_CHANGED,
+            line,
+            action,
+            session_id,
+            f"{name} of session {session_id} changed from {shown(known[index])} "
+            f"(line {lines.get(index, first_line)}) to {shown(value)}",
+            pointer="/" + name,
+        )
+
+
+def _finding(
+    rule: rules.Rule,
+    line: int,
+    action: str,
+    session_id: str,
+    message: str,
+    hint: str | None = None,
+    pointer: str | None = None,
+) -> Finding:
+    return rule.finding(line, message, pointer=pointer, action=action, session_id=session_id, hint=hint)

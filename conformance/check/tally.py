@@ -1,0 +1,77 @@
+"""The counts of a check: one :class:`Tally` type that every stage adds to and every report reads.
+
+Every physical line of a capture is accounted for:
+``lines == blank_lines + rejected_lines + events``, and
+``events == telephony_events + other_events + unknown_telephony_events``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(kw_only=True)
+class Tally:
+    """How the lines of a capture (or of a piece of one, or of several) were accounted for,
+    and what was found in them."""
+
+    lines: int = 0
+    blank_lines: int = 0
+    #: Lines that are not JSON objects, and objects that cannot be identified; each has a finding.
+    rejected_lines: int = 0
+    #: Non-telephony events (``participant-joined``, ``recording.started`` …): counted, never flagged.
+    other_events: int = 0
+    #: ``dialin*``/``dialout*`` names that are not one of the ten (S204).
+    unknown_telephony_events: int = 0
+    #: Telephony events by action or webhook type, the unknown names (S204) among them.
+    events_by_action: dict[str, int] = field(default_factory=dict)
+    sessions: int = 0
+    open_sessions: int = 0
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def telephony_events(self) -> int:
+        """Events of the ten telephony actions or webhook types."""
+        return sum(self.events_by_action.values()) - self.unknown_telephony_events
+
+    @property
+    def events(self) -> int:
+        return self.telephony_events + self.other_events + self.unknown_telephony_events
+
+    def add(self, more: Tally) -> None:
+        """Add another tally's counts to this one's."""
+        for counter in _COUNTERS:
+            setattr(self, counter, getattr(self, counter) + getattr(more, counter))
+        by_action = self.events_by_action
+        for name, n in more.events_by_action.items():
+            by_action[name] = by_action.get(name, 0) + n
+
+
+_COUNTERS = tuple(f.name for f in fields(Tally) if f.type == "int")
+
+
+@dataclass
+class CaptureSummary(Tally):
+    """What one capture held and what was found in it."""
+
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report's counts of one capture (``schemas/report.schema.json``)."""
+        return {
+            "path": self.path,
+            "lines": self.lines,
+            "blankLines": self.blank_lines,
+            "rejectedLines": self.rejected_lines,
+            "events": self.events,
+            "telephonyEvents": self.telephony_events,
+            "otherEvents": self.other_events,
+            "unknownTelephonyEvents": self.unknown_telephony_events,
+            "eventsByAction": dict(sorted(self.events_by_action.items())),
+            "sessions": self.sessions,
+            "openSessions": self.open_sessions,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }

@@ -1,0 +1,39 @@
+"""Loading a user's object from ``MODULE:OBJECT``, the way ``uvicorn module:app`` does.
+
+The fuzzer loads consumers and exception classes this way, and the receiver checks load
+apps; every failure is one :class:`LoadError` whose message names the spec and the cause.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+
+class LoadError(ValueError):
+    """``MODULE:OBJECT`` is malformed, or names nothing that can be imported."""
+
+
+def load_object(spec: str, example: str = "handlers:on_event") -> Any:
+    """The object named by ``MODULE:OBJECT`` (``OBJECT`` may be dotted), importing MODULE with
+    the current folder first on ``sys.path``. ``example`` shows the form in the error."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise LoadError(f"{spec!r} is not MODULE:OBJECT (for example {example})")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:  # the user's module may raise anything while it is imported
+        raise LoadError(
+            f"cannot load {spec!r}: cannot import {module_name!r} from {cwd} ({type(exc).__name__}: {exc})"
+        ) from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise LoadError(f"cannot load {spec!r}: module {module_name!r} has no attribute {attr!r}") from None
+    return obj

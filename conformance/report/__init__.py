@@ -1,0 +1,23 @@
+"""Reporting a check: one renderer per format, picked by name from :data:`REPORTER_BY_NAME`.
+
+Reporters stream: they get each capture's findings as the checker yields them, so a capture
+with a million bad lines never sits in memory. Every reporter gets the same calls:
+``start_capture(path)``, ``finding(path, finding)``, ``end_capture(summary)`` and finally
+``close(totals)`` (:class:`~.base.Reporter`).
+"""
+
+from __future__ import annotations
+
+from .base import Reporter, Totals
+from .github import GithubReporter
+from .json import JsonReporter
+from .text import TextReporter, format_finding
+
+#: Each output format, by the name ``--format`` takes.
+REPORTER_BY_NAME: dict[str, type[Reporter]] = {
+    "text": TextReporter,
+    "json": JsonReporter,
+    "github": GithubReporter,
+}
+
+__all__ = ["REPORTER_BY_NAME", "GithubReporter", "JsonReporter", "Reporter", "TextReporter", "Totals", "format_finding"]

@@ -1,0 +1,58 @@
+"""The JSON report, for tools: one document (``schemas/report.schema.json``), written as
+findings arrive."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import orjson
+
+from .. import __version__
+from ..check.tally import CaptureSummary
+from ..findings import Finding
+from ..options import Options
+from ..schemas import schema_version
+from .base import Totals
+
+
+class JsonReporter:
+    """One JSON document, streamed: a capture's findings are never all held at once."""
+
+    def __init__(self, out: IO[str], options: Options) -> None:
+        self.out = out
+        self.first_capture = True
+        self.first_finding = True
+        head = {
+            "tool": "telephony-conformance",
+            "version": __version__,
+            "schemaVersion": schema_version(),
+            "options": {
+                "strict": options.strict,
+                "partial": options.partial,
+                "select": list(options.select),
+                "ignore": list(options.ignore),
+                "allowEmpty": options.allow_empty,
+            },
+        }
+        self.out.write(orjson.dumps(head).decode()[:-1] + ',"captures":[')
+
+    def start_capture(self, path: str) -> None:
+        if not self.first_capture:
+            self.out.write(",")
+        self.first_capture = False
+        self.first_finding = True
+        self.out.write('{"path":' + orjson.dumps(path).decode() + ',"findings":[')
+
+    def finding(self, path: str, finding: Finding) -> None:
+        if not self.first_finding:
+            self.out.write(",")
+        self.first_finding = False
+        self.out.write(orjson.dumps(finding.as_dict()).decode())
+
+    def end_capture(self, summary: CaptureSummary) -> None:
+        counts = summary.as_dict()
+        del counts["path"]
+        self.out.write("]," + orjson.dumps(counts).decode()[1:])
+
+    def close(self, totals: Totals) -> None:
+        self.out.write('],"summary":' + orjson.dumps(totals.as_dict()).decode() + "}\n")
