@@ -37,3 +37,19 @@ def load_object(spec: str, example: str = "handlers:on_event") -> Any:
         except AttributeError:
             raise LoadError(f"cannot load {spec!r}: module {module_name!r} has no attribute {attr!r}") from None
     return obj
+
+
+def load_exception(name: str) -> type[BaseException]:
+    """An exception class from ``ValueError``, ``package.module.Error`` or ``module:Error``."""
+    import builtins
+
+    name = name.strip()
+    found: Any = getattr(builtins, name, None) if name.isidentifier() else None
+    if found is None:
+        module, _, attr = name.replace(":", ".").rpartition(".")
+        if not module:
+            raise LoadError(f"{name!r} is not a built-in exception (use ValueError, or package.module.Error)")
+        found = load_object(f"{module}:{attr}", example="pydantic:ValidationError")
+    if not (isinstance(found, type) and issubclass(found, BaseException)):
+        raise LoadError(f"{name!r} is not an exception class (use ValueError, or package.module.Error)")
+    return found

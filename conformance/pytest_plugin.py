@@ -1,10 +1,11 @@
-"""The pytest plugin: ``pytest --telephony-conformance PATH``. A thin shell over the core.
+"""The pytest plugin: ``pytest --telephony-conformance PATH``. A thin shell over the checker.
 
 Granularity: one test item per capture and rule (``captured.ndjson::S201 missing-required-field``),
 so a million-event capture is ~20 items, ``-k S201`` or ``-k captured`` selects, and each
 failing item lists the bad lines of its rule. Each capture is checked once per process,
 lazily, when its first item runs (so ``-x`` stops early and xdist workers only check the
-captures they were handed).
+captures they were handed). The hooks delegate to a run object (:class:`CaptureRun`),
+registered when captures are given.
 
 When captures are given on the command line and no test paths are, only the captures are
 checked: the project's own test files are not collected, so the command works in any
@@ -14,6 +15,7 @@ folder, with or without a conftest.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,41 +24,16 @@ import pytest
 
 from .check import CaptureSummary, CaptureUnreadable, capture_files, check_file
 from .check.gc_tuning import collecting_less
-from .findings import Finding, Severity
+from .findings import Finding
 from .options import Options, add_check_options, options_from
-from .pytest_items import GeneratedCollector, ReportedFailure, ReportingItem, skip_project_tests
+from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
 from .report.text import format_finding
 from .rules import RULES
 from .schemas import schema_version
 
-_STATE = pytest.StashKey["_PluginState"]()
+_RUN = "telephony-conformance-run"
 _MAX_SHOWN = 20  # findings shown per failing item; the rest are counted
 _SUMMARY_PROPERTY = "telephony_conformance_summary"
-
-
-@dataclass
-class _CaptureResult:
-    summary: CaptureSummary
-    shown: dict[str, list[Finding]] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)  # rule -> findings
-    failing: dict[str, int] = field(default_factory=dict)  # rule -> findings that fail
-    unreadable: str | None = None
-
-
-@dataclass
-class _PluginState:
-    options: Options
-    captures: list[str]
-    from_command_line: bool
-    max_shown: int
-    results: dict[str, _CaptureResult] = field(default_factory=dict)
-    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)  # for the terminal summary
-
-    def result(self, path: str) -> _CaptureResult:
-        if path not in self.results:
-            with collecting_less():
-                self.results[path] = _check(path, self.options, self.max_shown)
-        return self.results[path]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,7 +62,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _SEEN_SUMMARIES.clear()  # per run, not per process (pytester and IDEs run pytest in-process)
     given: list[str] = config.getoption("telephony_conformance")
     from_command_line = bool(given)
     if not given:
@@ -104,9 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
         captures = [f for p in given for f in capture_files(p)]
     except (ValueError, CaptureUnreadable) as exc:
         raise pytest.UsageError(f"telephony-conformance: {exc}") from None
-    config.stash[_STATE] = _PluginState(
-        options, captures, from_command_line, max(1, config.getoption("telephony_max_findings"))
-    )
+    run = CaptureRun(options, captures, from_command_line, max(1, config.getoption("telephony_max_findings")))
+    config.pluginmanager.register(run, _RUN)
 
 
 def _jobs(config: pytest.Config) -> int:
@@ -116,66 +91,69 @@ def _jobs(config: pytest.Config) -> int:
     return jobs
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    state = config.stash.get(_STATE, None)
-    if state is None:
-        return None
-    flags = [name for name, on in (("strict", state.options.strict), ("partial", state.options.partial)) if on]
-    extra = f", {', '.join(flags)}" if flags else ""
-    return f"telephony-conformance: schemas {schema_version()}, {len(state.captures)} capture(s){extra}"
+@dataclass
+class _CaptureResult:
+    summary: CaptureSummary
+    shown: dict[str, list[Finding]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # rule -> findings
+    failing: dict[str, int] = field(default_factory=dict)  # rule -> findings that fail
+    unreadable: str | None = None
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    state = config.stash.get(_STATE, None)
-    return skip_project_tests(config, state is not None and state.from_command_line)
+class CaptureRun(GeneratedItemsPlugin):
+    """A check of captures: one item per capture and enabled rule, each capture checked once
+    per process; in the process that reports (the xdist controller too), the summaries."""
 
+    prefix = "telephony-conformance"
 
-@pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    state = config.stash.get(_STATE, None)
-    if state is None:
-        return
-    enabled = state.options.enabled_rules()
-    for path in state.captures:
-        capture = CaptureCollector.from_parent(session, name=path, nodeid=f"telephony-conformance::{path}")
-        for rule in RULES.values():
-            if rule.id in enabled:
-                items.append(CaptureRuleItem.from_parent(capture, name=f"{rule.id} {rule.name}", rule_id=rule.id))
+    def __init__(self, options: Options, captures: list[str], from_command_line: bool, max_shown: int) -> None:
+        super().__init__(targets_given=from_command_line)
+        self.options = options
+        self.captures = captures
+        self.max_shown = max_shown
+        self.results: dict[str, _CaptureResult] = {}
+        self.summaries: dict[str, dict[str, Any]] = {}  # for the terminal summary
 
+    def header(self) -> str:
+        flags = [name for name, on in (("strict", self.options.strict), ("partial", self.options.partial)) if on]
+        extra = f", {', '.join(flags)}" if flags else ""
+        return f"telephony-conformance: schemas {schema_version()}, {len(self.captures)} capture(s){extra}"
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # Runs in the xdist controller too: capture summaries travel in user_properties.
-    for name, value in report.user_properties:
-        if name == _SUMMARY_PROPERTY and isinstance(value, dict):
-            _SEEN_SUMMARIES[value["path"]] = value
+    def targets(self) -> Iterable[TargetItems]:
+        enabled = self.options.enabled_rules()
+        for path in self.captures:
+            rules = [rule for rule in RULES.values() if rule.id in enabled]
+            yield path, [(CaptureRuleItem, f"{rule.id} {rule.name}", {"rule_id": rule.id}) for rule in rules]
 
+    def result(self, path: str) -> _CaptureResult:
+        """One capture's findings, checked on first use."""
+        if path not in self.results:
+            with collecting_less():
+                self.results[path] = _check(path, self.options, self.max_shown)
+        return self.results[path]
 
-_SEEN_SUMMARIES: dict[str, dict[str, Any]] = {}
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Runs in the xdist controller too: capture summaries travel in user_properties.
+        for name, value in report.user_properties:
+            if name == _SUMMARY_PROPERTY and isinstance(value, dict):
+                self.summaries[value["path"]] = value
 
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        summaries = [s for p, s in self.summaries.items() if p in self.captures]
+        if not summaries:
+            return
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    state = config.stash.get(_STATE, None)
-    if state is None or not _SEEN_SUMMARIES:
-        return
-    summaries = [s for p, s in _SEEN_SUMMARIES.items() if p in state.captures]
-    if not summaries:
-        return
+        def total(key: str) -> int:
+            return sum(int(s[key]) for s in summaries)
 
-    def total(key: str) -> int:
-        return sum(int(s[key]) for s in summaries)
-
-    terminalreporter.section("telephony-conformance")
-    terminalreporter.write_line(
-        f"{len(summaries)} capture(s): {total('lines'):,} lines, {total('events'):,} events "
-        f"({total('telephonyEvents'):,} telephony, {total('otherEvents'):,} other), "
-        f"{total('sessions'):,} sessions; findings: {total('errors'):,} error(s), {total('warnings'):,} warning(s)"
-    )
-    if total("warnings") and not state.options.strict:
-        terminalreporter.write_line("warnings do not fail the run; --telephony-strict makes them fail")
-
-
-class CaptureCollector(GeneratedCollector):
-    """One capture; its children are created by the plugin, one per enabled rule."""
+        terminalreporter.section("telephony-conformance")
+        terminalreporter.write_line(
+            f"{len(summaries)} capture(s): {total('lines'):,} lines, {total('events'):,} events "
+            f"({total('telephonyEvents'):,} telephony, {total('otherEvents'):,} other), "
+            f"{total('sessions'):,} sessions; findings: {total('errors'):,} error(s), {total('warnings'):,} warning(s)"
+        )
+        if total("warnings") and not self.options.strict:
+            terminalreporter.write_line("warnings do not fail the run; --telephony-strict makes them fail")
 
 
 class CaptureRuleFailure(ReportedFailure):
@@ -185,21 +163,21 @@ class CaptureRuleFailure(ReportedFailure):
 class CaptureRuleItem(ReportingItem):
     """Checks one rule over one capture: fails listing ``file:line: rule: message``."""
 
-    def __init__(self, *, rule_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, run: CaptureRun, rule_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.run = run
         self.rule_id = rule_id
         self.capture = self.parent.name if self.parent else ""
 
     def runtest(self) -> None:
-        state: _PluginState = self.config.stash[_STATE]
-        result = state.result(self.capture)
+        result = self.run.result(self.capture)
         self.user_properties.append((_SUMMARY_PROPERTY, {"path": self.capture, **result.summary.as_dict()}))
         if result.unreadable is not None:
             raise CaptureRuleFailure(result.unreadable)
         if result.failing.get(self.rule_id):
-            raise CaptureRuleFailure(self._describe(result, state))
+            raise CaptureRuleFailure(self._describe(result))
 
-    def _describe(self, result: _CaptureResult, state: _PluginState) -> str:
+    def _describe(self, result: _CaptureResult) -> str:
         rule = RULES[self.rule_id]
         shown = result.shown.get(self.rule_id, [])
         total = result.counts[self.rule_id]
@@ -232,4 +210,4 @@ def _check(path: str, options: Options, max_shown: int) -> _CaptureResult:
     return result
 
 
-__all__ = ["CaptureCollector", "CaptureRuleItem", "Severity"]
+__all__ = ["CaptureRuleItem", "CaptureRun"]

@@ -12,10 +12,10 @@ CONSUMERS = Path(__file__).parent / "consumers"
 
 
 def plugin_args() -> list[str]:
-    """``-p conformance.fuzz_plugin`` unless the entry point already loads it (loading a
+    """``-p conformance.fuzz.plugin`` unless the entry point already loads it (loading a
     module twice under two names is an error in pluggy)."""
     names = {ep.name for ep in entry_points(group="pytest11")}
-    return [] if "telephony_fuzz" in names else ["-p", "conformance.fuzz_plugin"]
+    return [] if "telephony_fuzz" in names else ["-p", "conformance.fuzz.plugin"]
 
 
 @pytest.fixture

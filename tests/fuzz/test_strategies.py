@@ -113,7 +113,7 @@ def test_realistic_generators_match_the_current_def_patterns() -> None:
 
 
 def test_an_unknown_pattern_falls_back_to_from_regex() -> None:
-    from conformance.strategies import _value
+    from conformance.fuzz.generate import value_strategy as _value
 
     strategy = _value({"type": "string", "pattern": "^ab[0-9]{2}$"}, "defs.schema.json")
 

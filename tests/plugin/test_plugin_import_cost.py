@@ -14,7 +14,7 @@ HEAVY = ("jsonschema", "referencing", "jsonschema_rs", "hypothesis", "schemathes
 def test_loading_the_plugins_imports_no_heavy_library() -> None:
     code = (
         "import sys, pytest\n"
-        "import conformance.pytest_plugin, conformance.fuzz_plugin, conformance.receiver_plugin\n"
+        "import conformance.pytest_plugin, conformance.fuzz.plugin, conformance.receivers.plugin\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

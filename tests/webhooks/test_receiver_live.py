@@ -22,7 +22,7 @@ import uvicorn
 
 from .receivers.starlette_receiver import make_app
 
-PLUGIN = ("-p", "conformance.receiver_plugin")
+PLUGIN = ("-p", "conformance.receivers.plugin")
 READY_WITHIN = 10.0  # seconds
 
 

@@ -1,9 +1,9 @@
-"""The receiver plugin (``conformance/receiver_plugin.py``) run as users run it: ``pytest
+"""The receiver plugin (``conformance/receivers/plugin.py``) run as users run it: ``pytest
 --telephony-receiver-app MODULE:APP`` in a folder with no tests and no conftest, in a
 subprocess. Each planted bug of the Flask receiver fails exactly its check family, with a
 curl line; careful Flask and Starlette receivers (one verifying signatures) pass.
 
-Subprocesses run with plugin autoloading off and ``-p conformance.receiver_plugin``: that
+Subprocesses run with plugin autoloading off and ``-p conformance.receivers.plugin``: that
 keeps them fast (no third-party plugins), and it works the same whether or not the plugin
 is registered as a ``pytest11`` entry point (with autoloading off the entry point is not
 loaded, so ``-p`` never registers it twice). One test loads it through the entry point,
@@ -22,10 +22,11 @@ import pytest
 pytest.importorskip("schemathesis")
 pytest.importorskip("flask")
 
-from conformance.receiver_plugin import EXTRA_HINT, plugin_is_registered
+from conformance.receivers.plugin import plugin_is_registered
+from conformance.receivers.settings import EXTRA_HINT
 
 RECEIVERS = Path(__file__).parent / "receivers"
-PLUGIN = ("-p", "conformance.receiver_plugin")
+PLUGIN = ("-p", "conformance.receivers.plugin")
 SECRET = base64.b64encode(b"a webhook secret of our own").decode()
 CHECKS = ("valid", "broken", "non-event", "signature", "stream", "retry", "out-of-order")
 # Each planted bug of the Flask receiver: the check family that must catch it, and the
@@ -184,7 +185,7 @@ def test_the_plugin_module_imports_without_the_extra() -> None:
         "import sys\n"
         "for name in ('schemathesis', 'httpx', 'hypothesis', 'starlette', 'flask'):\n"
         "    sys.modules[name] = None  # any import of these now fails\n"
-        "import conformance.receiver_plugin\n"
+        "import conformance.receivers.plugin\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -1,0 +1,276 @@
+"""The consumers a fuzzer drives, one adapter class per kind, each delivering a stream the way
+that kind of consumer receives it in production.
+
+* :class:`CallableConsumer`: a Python callable taking one event dict, sync or async (an
+  awaitable result is awaited);
+* :class:`HandlerConsumer`: an object with daily-python ``EventHandler`` methods
+  (``on_dialin_ready(sip_endpoint)``, ``on_dialin_connected(data)`` …), dispatched as
+  daily-python dispatches them (reference §1, §9.1): ``on_dialin_ready`` gets only the
+  ``sipEndpoint`` string and is not called when the event has none; the other nine get the
+  event as a dict without ``action`` and ``callClientId``; a missing method means the event is
+  not handled; non-telephony events are not dispatched. Given a class, each stream gets a
+  fresh instance;
+* :class:`ProgramConsumer`: any program reading one stream as NDJSON on stdin (a
+  :class:`Program`). Exit 0 means handled; a non-zero exit, a crash or a timeout is a
+  failure, with its stderr.
+
+"Clean rejection" of broken input: a Python consumer raises one of the exception types the
+user declares, a program exits with one of the declared codes. Ignoring broken input is fine
+too. Anything else is a failure, and valid input must never raise nor exit non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import os
+import shlex
+import signal
+import subprocess
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..surfaces import HANDLER_METHODS
+
+Event = dict[str, Any]
+
+DEFAULT_REJECT: tuple[type[BaseException], ...] = (ValueError,)
+DEFAULT_REJECT_EXIT_CODES: tuple[int, ...] = (65,)
+DEFAULT_TIMEOUT = 10.0
+_MAX_STDERR = 4000
+
+
+@dataclass(frozen=True)
+class Program:
+    """A command that reads one stream as NDJSON on stdin; exit 0 means handled.
+
+    Arguments:
+        command: the command line (split like a POSIX shell, no shell involved) or its argv.
+        timeout: seconds before the program is killed and the stream counts as a failure.
+        cwd: the working directory (default: the current one).
+    """
+
+    command: str | Sequence[str]
+    timeout: float = DEFAULT_TIMEOUT
+    cwd: str | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        return shlex.split(self.command) if isinstance(self.command, str) else list(self.command)
+
+    @property
+    def display(self) -> str:
+        return self.command if isinstance(self.command, str) else shlex.join(self.command)
+
+
+@dataclass
+class Outcome:
+    """What happened when one stream was delivered.
+
+    ``status`` is ``"handled"``, ``"rejected"`` (a clean rejection of broken input) or
+    ``"failed"``; a failure carries the exception or the exit, and the index of the event
+    being delivered when a Python consumer raised.
+    """
+
+    status: str
+    exception: BaseException | None = None
+    index: int | None = None
+    exit_code: int | None = None
+    stderr: str = ""
+    reason: str = ""
+    consumer_traceback: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+class Consumer:
+    """Delivers streams to one consumer; :func:`as_consumer` picks the adapter.
+
+    Arguments:
+        target: what is driven (a callable, an EventHandler class or instance, a Program).
+        name: how reports name it (``module:object`` or the command line).
+    """
+
+    #: Whether the consumer is a program, run once per stream (not a Python object).
+    program = False
+
+    def __init__(self, target: Any, name: str) -> None:
+        self.target = target
+        self.name = name
+
+    def deliver(
+        self,
+        stream: Sequence[Event],
+        broken: bool = False,
+        reject: tuple[type[BaseException], ...] = DEFAULT_REJECT,
+        reject_exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES,
+    ) -> Outcome:
+        """Deliver one stream; for ``broken`` input, a declared rejection is not a failure."""
+        raise NotImplementedError
+
+
+class _PythonConsumer(Consumer):
+    """A Python consumer: each event becomes a call, made in order; an exception is a failure."""
+
+    def deliver(
+        self,
+        stream: Sequence[Event],
+        broken: bool = False,
+        reject: tuple[type[BaseException], ...] = DEFAULT_REJECT,
+        reject_exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES,
+    ) -> Outcome:
+        # Each event is a fresh copy (as a real SDK builds a fresh object per event), so a
+        # consumer that mutates its argument cannot change what the report shows.
+        events = [json.loads(json.dumps(e)) for e in stream]
+        loop: asyncio.AbstractEventLoop | None = None
+        index = 0
+        try:
+            for index, call in self.calls(events):  # noqa: B007 - `index` is read in the except clause
+                result = call()
+                if inspect.isawaitable(result):
+                    if loop is None:
+                        loop = asyncio.new_event_loop()
+                    loop.run_until_complete(_awaited(result))
+        except Exception as exc:
+            if broken and isinstance(exc, reject):
+                return Outcome("rejected", exception=exc, index=index)
+            return Outcome(
+                "failed", exception=exc, index=index, consumer_traceback=_consumer_frames(exc), reason=_one_line(exc)
+            )
+        finally:
+            if loop is not None:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+        return Outcome("handled")
+
+    def calls(self, events: list[Event]) -> Iterable[tuple[int, Callable[[], Any]]]:
+        """``(index, call)`` for each event the consumer gets, in order."""
+        raise NotImplementedError
+
+
+class CallableConsumer(_PythonConsumer):
+    """A callable taking one event dict, sync or async."""
+
+    def calls(self, events: list[Event]) -> Iterable[tuple[int, Callable[[], Any]]]:
+        for i, event in enumerate(events):
+            yield i, functools.partial(self.target, event)
+
+
+class HandlerConsumer(_PythonConsumer):
+    """A daily-python ``EventHandler`` (class or instance), called as daily-python calls it."""
+
+    def calls(self, events: list[Event]) -> Iterable[tuple[int, Callable[[], Any]]]:
+        handler = self.target() if isinstance(self.target, type) else self.target  # fresh per stream
+        for i, event in enumerate(events):
+            action = event.get("action")
+            method = getattr(handler, HANDLER_METHODS[action], None) if action in HANDLER_METHODS else None
+            if method is None:
+                continue  # not a telephony event, or not handled: daily-python calls nothing
+            if action == "dialin-ready":
+                if "sipEndpoint" not in event:
+                    continue  # daily-python's args_from_event returns None: no call
+                yield i, functools.partial(method, event["sipEndpoint"])
+            else:
+                data = {k: v for k, v in event.items() if k not in ("action", "callClientId")}
+                yield i, functools.partial(method, data)
+
+
+class ProgramConsumer(Consumer):
+    """A program run once per stream, the stream on its stdin as NDJSON."""
+
+    program = True
+
+    def deliver(
+        self,
+        stream: Sequence[Event],
+        broken: bool = False,
+        reject: tuple[type[BaseException], ...] = DEFAULT_REJECT,
+        reject_exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES,
+    ) -> Outcome:
+        program: Program = self.target
+        data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in stream).encode("utf-8")
+        try:
+            done = subprocess.run(
+                program.argv, input=data, capture_output=True, timeout=program.timeout, cwd=program.cwd, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            return Outcome("failed", stderr=_text(exc.stderr), reason=f"timed out after {program.timeout:g}s")
+        stderr = _text(done.stderr)
+        code = done.returncode
+        if code == 0:
+            return Outcome("handled", exit_code=0)
+        if broken and code in reject_exit_codes:
+            return Outcome("rejected", exit_code=code, stderr=stderr)
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            reason = f"killed by {name}"
+        else:
+            reason = f"exited with code {code}"
+        return Outcome("failed", exit_code=code, stderr=stderr, reason=reason)
+
+
+def is_handler(obj: Any) -> bool:
+    """Whether ``obj`` (a class or an instance) has a daily-python ``EventHandler`` method."""
+    return any(callable(getattr(obj, m, None)) for m in HANDLER_METHODS.values())
+
+
+def as_consumer(target: Any, name: str | None = None) -> Consumer:
+    """The adapter for ``target``: a :class:`Program`, an EventHandler class or instance
+    (anything with an ``on_dialin_*``/``on_dialout_*`` method), or a callable."""
+    if isinstance(target, Consumer):
+        return target
+    if isinstance(target, Program):
+        return ProgramConsumer(target, name or target.display)
+    if is_handler(target):
+        return HandlerConsumer(target, name or _name_of(target))
+    if callable(target):
+        return CallableConsumer(target, name or _name_of(target))
+    raise TypeError(
+        f"{target!r} is not a consumer: pass a callable taking one event, an object or class with "
+        "daily-python EventHandler methods (on_dialin_connected …), or a Program"
+    )
+
+
+def _name_of(obj: Any) -> str:
+    obj_for_name = obj if isinstance(obj, type) or (callable(obj) and hasattr(obj, "__qualname__")) else type(obj)
+    module = getattr(obj_for_name, "__module__", "?")
+    return f"{module}:{getattr(obj_for_name, '__qualname__', repr(obj))}"
+
+
+async def _awaited(result: Any) -> Any:
+    return await result
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return text if len(text) <= _MAX_STDERR else "…" + text[-_MAX_STDERR:]
+
+
+def _one_line(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+
+
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__))
+_ASYNCIO_DIR = os.path.dirname(os.path.abspath(asyncio.__file__))
+
+
+def _consumer_frames(exc: BaseException) -> str:
+    """The traceback from the consumer's entry point down (our frames and asyncio's removed)."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith((_OWN_DIR, _ASYNCIO_DIR))
+    ]
+    out = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    return out + "".join(traceback.format_exception_only(type(exc), exc))

@@ -1,0 +1,105 @@
+"""What a fuzzing failure says, and the file that replays it.
+
+A failure is the shrunk (minimal) stream of one strategy family that the consumer failed on,
+with the exception and the consumer's own traceback frames, or a program's exit and stderr.
+The stream is written as NDJSON, with a one-line command that feeds it to the consumer again
+(``python -m conformance.consumers MODULE:OBJECT FILE``) and one that checks it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .consumers import Outcome
+
+Event = dict[str, Any]
+
+
+@dataclass
+class ConsumerFailure:
+    """A consumer failing on the shrunk (minimal) stream of one family.
+
+    Arguments:
+        consumer: the consumer's name (``module:object`` or the command line).
+        family: ``events``, ``streams``, ``broken-events`` or ``broken-streams``.
+        events: the minimal failing stream (a single event for the ``events`` families).
+        outcome: what happened (the exception and its traceback, or the exit and stderr).
+        rule: for broken input, the rule the stream breaks.
+        description: for broken input, what was broken.
+        path: the NDJSON file holding ``events``.
+        replay: the one-line command that feeds that file to the consumer again.
+        check: the command that checks that file against the schemas and lifecycle rules.
+        flaky: the consumer did not fail when the minimal stream was delivered again.
+    """
+
+    consumer: str
+    family: str
+    events: list[Event]
+    outcome: Outcome
+    rule: str | None = None
+    description: str = ""
+    path: Path | None = None
+    replay: str = ""
+    check: str = ""
+    flaky: bool = False
+    examples: int = 0
+    seed: int | None = None
+
+    def render(self) -> str:
+        """The failure as text: what failed and why, the minimal stream, where it was written."""
+        d = self.outcome
+        what = "valid" if self.rule is None else f"broken ({self.rule}: {self.description})"
+        kind = "event" if self.family.endswith("events") else "stream"
+        lines = [f"{self.consumer} failed on a {what} {kind} ({self.family}): {d.reason}"]
+        if self.rule is not None:
+            lines.append(
+                "Broken input may be ignored or rejected cleanly (--telephony-reject, --telephony-reject-exit); "
+                "this was neither."
+            )
+        if d.consumer_traceback:
+            lines += ["", d.consumer_traceback.rstrip()]
+        if d.exit_code is not None or d.stderr:
+            lines += ["", "stderr:" if d.stderr else "stderr: (empty)"]
+            lines += ["  " + s for s in d.stderr.rstrip().splitlines()]
+        n = len(self.events)
+        lines += ["", f"Minimal failing {kind} ({n} event{'s' if n != 1 else ''}):"]
+        for i, event in enumerate(self.events):
+            marker = ">" if d.index == i and n > 1 else " "
+            lines.append(f" {marker}{json.dumps(event, ensure_ascii=False)}")
+        if self.flaky:
+            lines += ["", "(flaky: it did not fail again when replayed; does the consumer keep state between streams?)"]
+        if self.path is not None:
+            lines += ["", f"Written to {self.path}", f"Replay:    {self.replay}", f"Check it:  {self.check}"]
+        return "\n".join(lines)
+
+
+class ConsumerFailed(AssertionError):
+    """Raised by :func:`fuzz_consumer` (``raise_on_failure=True``); ``str()`` is the report."""
+
+    def __init__(self, failures: list[ConsumerFailure]) -> None:
+        self.failures = failures
+        super().__init__("\n\n".join(f.render() for f in failures))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "consumer"
+
+
+def write_failure(failure: ConsumerFailure, directory: Path, spec: str | None) -> None:
+    """Write the failing stream as NDJSON and fill in the replay and check commands."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{_slug(failure.consumer)}--{failure.family}.ndjson"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.events), encoding="utf-8")
+    failure.path = path
+    shown = shlex.quote(str(path))
+    if spec is None:  # a program
+        failure.replay = f"{failure.consumer} < {shown}"
+    else:
+        failure.replay = f"python -m conformance.consumers {shlex.quote(spec)} {shown}"
+    flags = " --telephony-partial --telephony-allow-empty" if failure.family.endswith("events") else ""
+    failure.check = f"pytest --telephony-conformance {shown}{flags}"

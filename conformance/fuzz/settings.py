@@ -1,0 +1,100 @@
+"""The fuzzer's settings, read and checked from the options a user gives.
+
+This module does not import hypothesis: the plugin declares its options from here in every
+pytest run, fuzzing or not.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..loader import LoadError, load_exception, load_object
+from .consumers import DEFAULT_REJECT_EXIT_CODES, DEFAULT_TIMEOUT, Consumer, Program, as_consumer
+
+#: Examples per family: enough to catch every planted bug in tests/fuzz with the default seed.
+DEFAULT_EXAMPLES = 60
+DEFAULT_SEED = 0
+#: The strategy families, in the order they run. The broken ones are opt-in.
+FAMILIES: tuple[str, ...] = ("events", "streams", "broken-events", "broken-streams")
+VALID_FAMILIES: tuple[str, ...] = ("events", "streams")
+#: Where failing streams are written, under the folder the run began in.
+FAILURES_DIR = ".telephony-fuzz"
+#: How to install what fuzzing needs, from a clone of this repository.
+EXTRA_HINT = "pip install '.[fuzz]' in a clone of telephony-conformance"
+
+
+class SettingsError(ValueError):
+    """A fuzzing option has a value that cannot be used; the message names it."""
+
+
+@dataclass
+class FuzzSettings:
+    """What a fuzzing run does, and with what."""
+
+    consumers: list[tuple[Consumer, str | None]]  # (adapter, MODULE:OBJECT or None for a program)
+    families: tuple[str, ...]
+    examples: int
+    seed: int
+    reject: tuple[type[BaseException], ...]
+    reject_exit_codes: tuple[int, ...]
+    failures_dir: Path
+
+    @classmethod
+    def from_options(cls, option: Any, folder: Path) -> FuzzSettings | None:
+        """The settings from ``option(name)`` (pytest's ``getoption``), or ``None`` when no
+        consumer is given; ``folder`` is where failing streams go."""
+        specs: list[str] = option("telephony_consumer")
+        commands: list[str] = option("telephony_consumer_cmd")
+        if not specs and not commands:
+            return None
+        base = options_defaults(option)
+        consumers: list[tuple[Consumer, str | None]] = []
+        for spec in specs:
+            try:
+                consumers.append((as_consumer(load_object(spec), spec), spec))
+            except (LoadError, TypeError) as exc:
+                raise SettingsError(f"--telephony-consumer: {exc}") from None
+        timeout = float(option("telephony_timeout"))
+        for command in commands:
+            program = Program(command, timeout=timeout)
+            if not program.argv:
+                raise SettingsError("--telephony-consumer-cmd is empty")
+            consumers.append((as_consumer(program), None))
+        return cls(consumers=consumers, failures_dir=folder / FAILURES_DIR, **base)
+
+
+def options_defaults(option: Any) -> dict[str, Any]:
+    """The run-wide settings (examples, seed, rejections, families) from the options; also the
+    defaults of the ``telephony_fuzz`` fixture."""
+    try:
+        raw_seed = str(option("telephony_seed"))
+        seed = int.from_bytes(os.urandom(4), "big") if raw_seed == "random" else int(raw_seed)
+        reject = tuple(load_exception(n) for n in str(option("telephony_reject")).split(",") if n.strip())
+        codes = tuple(int(c) for c in str(option("telephony_reject_exit")).split(",") if c.strip())
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    examples = int(option("telephony_examples"))
+    if examples < 1:
+        raise SettingsError("--telephony-examples must be at least 1")
+    return {
+        "examples": examples,
+        "seed": seed,
+        "reject": reject,
+        "reject_exit_codes": codes,
+        "families": FAMILIES if option("telephony_broken") else VALID_FAMILIES,
+    }
+
+
+__all__ = [
+    "DEFAULT_EXAMPLES",
+    "DEFAULT_REJECT_EXIT_CODES",
+    "DEFAULT_SEED",
+    "DEFAULT_TIMEOUT",
+    "FAMILIES",
+    "VALID_FAMILIES",
+    "FuzzSettings",
+    "SettingsError",
+]
