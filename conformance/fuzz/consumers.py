@@ -67,6 +67,15 @@ class Program:
         return self.command if isinstance(self.command, str) else shlex.join(self.command)
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """How a consumer may reject broken input cleanly, instead of failing on it: a Python
+    consumer raises one of ``exceptions``, a program exits with one of ``exit_codes``."""
+
+    exceptions: tuple[type[BaseException], ...] = DEFAULT_REJECT
+    exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES
+
+
 @dataclass
 class Outcome:
     """What happened when one stream was delivered.
@@ -104,27 +113,15 @@ class Consumer:
         self.target = target
         self.name = name
 
-    def deliver(
-        self,
-        stream: Sequence[Event],
-        broken: bool = False,
-        reject: tuple[type[BaseException], ...] = DEFAULT_REJECT,
-        reject_exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES,
-    ) -> Outcome:
-        """Deliver one stream; for ``broken`` input, a declared rejection is not a failure."""
+    def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
+        """Deliver one stream; ``broken`` input may be rejected as it says, not failed on."""
         raise NotImplementedError
 
 
 class _PythonConsumer(Consumer):
     """A Python consumer: each event becomes a call, made in order; an exception is a failure."""
 
-    def deliver(
-        self,
-        stream: Sequence[Event],
-        broken: bool = False,
-        reject: tuple[type[BaseException], ...] = DEFAULT_REJECT,
-        reject_exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES,
-    ) -> Outcome:
+    def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
         # Each event is a fresh copy (as a real SDK builds a fresh object per event), so a
         # consumer that mutates its argument cannot change what the report shows.
         events = [json.loads(json.dumps(e)) for e in stream]
@@ -138,7 +135,7 @@ class _PythonConsumer(Consumer):
                         loop = asyncio.new_event_loop()
                     loop.run_until_complete(_awaited(result))
         except Exception as exc:
-            if broken and isinstance(exc, reject):
+            if broken is not None and isinstance(exc, broken.exceptions):
                 return Outcome("rejected", exception=exc, index=index)
             return Outcome(
                 "failed", exception=exc, index=index, consumer_traceback=_consumer_frames(exc), reason=_one_line(exc)
@@ -186,13 +183,7 @@ class ProgramConsumer(Consumer):
 
     program = True
 
-    def deliver(
-        self,
-        stream: Sequence[Event],
-        broken: bool = False,
-        reject: tuple[type[BaseException], ...] = DEFAULT_REJECT,
-        reject_exit_codes: tuple[int, ...] = DEFAULT_REJECT_EXIT_CODES,
-    ) -> Outcome:
+    def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
         program: Program = self.target
         data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in stream).encode("utf-8")
         try:
@@ -205,7 +196,7 @@ class ProgramConsumer(Consumer):
         code = done.returncode
         if code == 0:
             return Outcome("handled", exit_code=0)
-        if broken and code in reject_exit_codes:
+        if broken is not None and code in broken.exit_codes:
             return Outcome("rejected", exit_code=code, stderr=stderr)
         if code < 0:
             try:

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..surfaces import ACTIONS
-from .consumers import DEFAULT_REJECT, DEFAULT_REJECT_EXIT_CODES, Consumer, Outcome, as_consumer
+from .consumers import DEFAULT_REJECT, DEFAULT_REJECT_EXIT_CODES, Consumer, Outcome, Rejection, as_consumer
 from .failures import ConsumerFailed, ConsumerFailure, write_failure
 from .settings import DEFAULT_EXAMPLES, DEFAULT_SEED, FAILURES_DIR, FAMILIES, VALID_FAMILIES
 from .strategies import BROKEN_EVENT_RULES, BROKEN_STREAM_RULES, broken_events, broken_streams, events, streams
@@ -81,6 +81,7 @@ def fuzz_family(
     from hypothesis import seed as hypothesis_seed
 
     driver = as_consumer(consumer)
+    rejection = Rejection(reject, reject_exit_codes)
     strategy = _family_strategy(family)
     program = driver.program
     budget = shrink_budget if shrink_budget is not None else (100 if program else 1000)
@@ -115,7 +116,7 @@ def fuzz_family(
                 raise best["exc"]
             return
         for stream, broken in units:
-            delivery = driver.deliver(stream, broken is not None, reject, reject_exit_codes)
+            delivery = driver.deliver(stream, rejection if broken is not None else None)
             if best["key"] is not None:
                 best["spent"] += 1
             if delivery.failed:
