@@ -2,6 +2,11 @@
 
     python bench/bench_check.py            # 100k and 1M events (about five minutes)
     python bench/bench_check.py --quick    # 20k and 100k events
+    python bench/bench_check.py --baseline OTHER_VENV   # also another build, in the same run
+
+``--baseline`` runs the CLI of another installation (a virtualenv with an earlier commit's
+wheel, say) beside this one's, in the same rounds, and prints the ratio of the two: how a
+change is held to "not slower", on a machine too noisy to compare runs made apart.
 
 Generates realistic captures (interleaved dial-in and dial-out sessions, two call clients,
 non-telephony events, about 1% defects), then runs each approach as its own process and
@@ -167,6 +172,9 @@ def _defect(raw: bytes, line: dict, rnd: random.Random) -> bytes:
 
 
 REPEAT = 5
+CLI = "telephony-conformance check (CLI, json report)"
+ONE_PROCESS = "the same, --jobs 1 (one process)"
+BASELINE = "the baseline's CLI"
 
 
 def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
@@ -209,6 +217,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="20k and 100k events instead of 100k and 1M")
     parser.add_argument("--skip-jsonschema", action="store_true", help="skip the slow plain-jsonschema loop")
     parser.add_argument("--repeat", type=int, default=5, help="runs per approach; the best wall time counts")
+    parser.add_argument("--baseline", metavar="VENV", help="also run the CLI installed in this virtualenv, to compare")
     args = parser.parse_args()
     global REPEAT
     REPEAT = max(1, args.repeat)
@@ -232,10 +241,14 @@ def main() -> int:
             cli = [bin_of("telephony-conformance"), "check", str(path), "--format", "json"]
             approaches = {
                 "orjson.loads per line (floor)": ([sys.executable, "-c", FLOOR, str(path)], None),
-                "telephony-conformance check (CLI, json report)": (cli, None),
-                "the same, --jobs 1 (one process)": ([*cli, "--jobs", "1"], None),
+                CLI: (cli, None),
+                ONE_PROCESS: ([*cli, "--jobs", "1"], None),
                 "pytest --telephony-conformance": (pytest_cmd, {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
             }
+            if args.baseline:
+                other = [str(Path(args.baseline) / "bin" / "telephony-conformance"), *cli[1:]]
+                approaches[BASELINE] = (other, None)
+                approaches[BASELINE + ", --jobs 1"] = ([*other, "--jobs", "1"], None)
             if build != "pure Python":
                 pure = [sys.executable, "-c", PURE_CLI, *cli[1:]]
                 approaches["the CLI with its hot loops pure Python"] = (pure, None)
@@ -244,8 +257,8 @@ def main() -> int:
         floor = results["orjson.loads per line (floor)"][0]
         for name, (wall, peak, _) in results.items():
             rows.append((n, name, wall, floor, peak))
-        cli_rc = results["telephony-conformance check (CLI, json report)"][2]
-        rss[n] = results["telephony-conformance check (CLI, json report)"][1]
+        cli_rc = results[CLI][2]
+        rss[n] = results[CLI][1]
         if not args.skip_jsonschema and n == sizes[0]:
             repeat, REPEAT = REPEAT, 1  # slow enough that noise does not matter
             js, js_rss, _ = measure_all({"plain": ([sys.executable, "-c", JSONSCHEMA_LOOP, str(path)], None)})["plain"]
@@ -260,6 +273,12 @@ def main() -> int:
     small, large = sizes
     growth = (rss[large] - rss[small]) / 2**20
     print(f"\nCLI peak RSS growth from {small:,} to {large:,} events: {growth:+.1f} MiB (target < 20 MiB)")
+    if args.baseline:
+        walls = {(n, name): wall for n, name, wall, _, _ in rows}
+        for n in sizes:
+            for mine, theirs in ((CLI, BASELINE), (ONE_PROCESS, BASELINE + ", --jobs 1")):
+                ratio = walls[(n, theirs)] / walls[(n, mine)]
+                print(f"{n:,} events, {mine}: throughput {ratio:.3f}x the baseline's ({args.baseline})")
     print(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%d"),
                       "build": build}))
     return 0
