@@ -1,12 +1,13 @@
 """A single-file bundle of the schemas, for tools that do not resolve references across files.
 
-The bundle is the union schema (``telephony-event.schema.json``) with every resource it
-reaches placed under its ``$defs`` by file stem (``#/$defs/dialin-ready``,
-``#/$defs/defs``) and every ``$ref`` rewritten to a JSON pointer inside the bundle. The
-embedded resources lose their ``$id``/``$schema``, so the bundle is one plain resource: it
-needs no support for embedded ``$id`` (2020-12 §9.3) and no registry at all, and a
-validator given only this document resolves everything. Each event schema stays reachable
-as ``<bundle $id>#/$defs/<action>``.
+The bundle is the union schema (``telephony-event.schema.json``) with every other schema of
+events placed under its ``$defs`` by file stem (``#/$defs/dialin-ready``, ``#/$defs/defs``,
+``#/$defs/daily-python-record``, ``#/$defs/webhook-event`` …) and every ``$ref`` rewritten to
+a JSON pointer inside the bundle. The embedded resources lose their ``$id``/``$schema``, so
+the bundle is one plain resource: it needs no support for embedded ``$id`` (2020-12 §9.3) and
+no registry at all, and a validator given only this document resolves everything. Validated
+against as a whole, it is the union of the ten client events; every other schema stays
+reachable as ``<bundle $id>#/$defs/<file stem>``. The report's schema is not bundled.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from . import refs
 from .schemas import load_schemas
-from .surfaces import UNION_SCHEMA, schema_name
+from .surfaces import REPORT_SCHEMA, UNION_SCHEMA, schema_name
 
 #: File name of the bundle, also the last segment of its ``$id``.
 BUNDLE_NAME = "telephony-event.bundle.json"
@@ -47,14 +48,16 @@ def rewrite_refs(node: Any, base: str, prefix_of: dict[str, str]) -> Any:
 
 
 def bundle() -> dict[str, Any]:
-    """The union schema with every ``$ref`` resolved inside one document (see the module doc)."""
+    """The union schema with every other schema of events bundled, and every ``$ref`` resolved
+    inside one document (see the module doc)."""
     schemas = load_schemas()
     by_id = {s["$id"]: name for name, s in schemas.items()}
     root = schemas[UNION_SCHEMA]
 
-    # Every resource reachable from the union, in a stable order.
+    # Every resource reachable from the union, then every other one, in a stable order.
     reached: list[str] = []
-    pending = [root["$id"]]
+    others = [s["$id"] for name, s in sorted(schemas.items()) if name not in (UNION_SCHEMA, REPORT_SCHEMA)]
+    pending = [root["$id"], *others]
     while pending:
         uri = pending.pop(0)
         if uri in reached:
@@ -76,8 +79,9 @@ def bundle() -> dict[str, Any]:
     out["$id"] = root["$id"].rsplit("/", 1)[0] + "/" + BUNDLE_NAME
     out["title"] = f"{root['title']} (single-file bundle)"
     out["$comment"] = (
-        f"Generated from {UNION_SCHEMA} and the schemas it references; do not edit. Each event "
-        "schema is at #/$defs/<action>, the shared definitions at #/$defs/defs."
+        f"Generated from {UNION_SCHEMA} and the other schemas of events; do not edit. Each schema "
+        "is at #/$defs/<its file name less .schema.json>: #/$defs/dialin-ready, #/$defs/defs, "
+        "#/$defs/daily-python-record, #/$defs/webhook-event."
     )
     bundled_defs = dict(out.get("$defs", {}))
     for uri in reached[1:]:

@@ -26,10 +26,13 @@ from typing import TYPE_CHECKING, Any
 from . import refs
 from .surfaces import (
     ACTIONS,
+    DAILY_PYTHON_RECORD_SCHEMA,
     DEFS_SCHEMA,
+    HANDLER_METHODS,
     UNION_SCHEMA,
     WEBHOOK_TYPES,
     WEBHOOK_UNION_SCHEMA,
+    daily_python_schema_file,
     event_schema_file,
     webhook_schema_file,
 )
@@ -73,7 +76,7 @@ def load_schemas() -> dict[str, dict[str, Any]]:
 
 
 def schema_version() -> str:
-    """The schema version, as carried in every ``$id`` (``…/schemas/1.0.0/…``)."""
+    """The schema version, as carried in every ``$id`` (``…/schemas/1.1.0/…``)."""
     match = re.search(r"/schemas/([^/]+)/", load_schemas()[UNION_SCHEMA]["$id"])
     return match.group(1) if match else "unknown"
 
@@ -222,37 +225,61 @@ class EventSchema:
 @functools.cache
 def event_schemas() -> dict[str, EventSchema]:
     """The ten client-event :class:`EventSchema` objects by action, built once per process."""
-    return _build_event_schemas({action: event_schema_file(action) for action in ACTIONS})
+    schemas = load_schemas()
+    return _build_event_schemas({action: schemas[event_schema_file(action)] for action in ACTIONS})
 
 
 @functools.cache
 def webhook_schemas() -> dict[str, EventSchema]:
     """The ten webhook :class:`EventSchema` objects by ``type`` (their ``action`` holds the
     webhook type, so findings name it), built once per process."""
-    return _build_event_schemas({webhook_type: webhook_schema_file(webhook_type) for webhook_type in WEBHOOK_TYPES})
+    schemas = load_schemas()
+    return _build_event_schemas({kind: schemas[webhook_schema_file(kind)] for kind in WEBHOOK_TYPES})
 
 
-def _build_event_schemas(files: dict[str, str]) -> dict[str, EventSchema]:
-    """:class:`EventSchema` objects for event names mapped to their schema files."""
+@functools.cache
+def daily_python_schemas() -> dict[str, EventSchema]:
+    """The ten daily-python :class:`EventSchema` objects by handler (their ``action`` holds the
+    handler, so findings name it), built once per process.
+
+    Each checks a whole recorded line, ``daily-python-record.schema.json``'s properties with
+    ``handler`` fixed and ``data`` the handler's profile (``daily-python-<action>.schema.json``),
+    so that a finding points into the line (``/data/sessionId``).
+    """
+    record = load_schemas()[DAILY_PYTHON_RECORD_SCHEMA]
+    composed = {}
+    for action, handler in HANDLER_METHODS.items():
+        properties = {
+            **record["properties"],
+            "handler": {"const": handler},
+            "data": {"$ref": refs.absolute(record["$id"], daily_python_schema_file(action))},
+        }
+        composed[handler] = {"type": "object", "required": record["required"], "properties": properties}
+    return _build_event_schemas(composed)
+
+
+def _build_event_schemas(schemas: dict[str, dict[str, Any]]) -> dict[str, EventSchema]:
+    """:class:`EventSchema` objects for event names mapped to their schemas."""
     import jsonschema_rs
 
-    schemas = load_schemas()
-    rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
+    rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in load_schemas().values()])
     out: dict[str, EventSchema] = {}
-    for name, file in files.items():
-        schema = schemas[file]
-        props = schema.get("properties", {})
+    for name, schema in schemas.items():
+        exact = exact_validator(schema)
+        # The properties as the validators see them, $refs followed: a daily-python record's
+        # data is a $ref to its profile.
+        props = exact.schema.get("properties", {}) if isinstance(exact.schema, dict) else {}
         out[name] = EventSchema(
             action=name,
             schema=schema,
             # Inlined: jsonschema-rs would follow a $ref at every validation.
             fast=jsonschema_rs.validator_for(inlined(schema), registry=rs_registry, offline=True),
-            exact=exact_validator(schema),
+            exact=exact,
             documented=frozenset(props),
             nested_documented={
                 key: frozenset(sub["properties"])
                 for key, sub in props.items()
-                if isinstance(sub.get("properties"), dict)
+                if isinstance(sub, dict) and isinstance(sub.get("properties"), dict)
             },
         )
     return out

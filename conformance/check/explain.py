@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 from .. import rules
 from ..findings import Finding, describe_type, json_pointer, show_value
 from ..schemas import EventSchema
-from ..surfaces import ACTIONS
+from ..surfaces import ACTIONS, HANDLER_METHODS, WEBHOOK_TYPES
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -36,28 +38,45 @@ _TYPE_NAMES = {
 _KEYWORD_ORDER = {"required": 0, "type": 1}
 
 
-def unknown_action_finding(line: int, action: str, session_id: str | None) -> Finding:
-    """``S204`` for a dialin*/dialout* action that is not one of the ten."""
-    return unknown_name_finding(line, action, action.lower().replace("_", "-"), ACTIONS, session_id)
+@dataclass(frozen=True)
+class EventNames:
+    """How one surface names its events, for the ``S204`` finding of a name it does not know."""
+
+    field: str  # where the name is: action, type, handler
+    kind: str  # what the name is called in a message
+    noun: str  # what a name names
+    kinds: str  # the known names, in a message
+    known: tuple[str, ...]
+    normalise: Callable[[str], str]  # a misspelt name as the known ones are spelt, for did-you-mean
 
 
-def unknown_name_finding(
-    line: int,
-    name: str,
-    normalised: str,
-    known: tuple[str, ...],
-    session_id: str | None,
-    field: str = "action",
-    kind: str = "action",
-    kinds: str = "telephony actions",
-) -> Finding:
-    """``S204`` for an event name (``action``, or a webhook ``type``) that is not one of ``known``."""
-    guess = _closest(normalised, known)
-    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten {kinds} are: {', '.join(known)}"
+def _webhook_spelling(name: str) -> str:
+    normal = name.lower().replace("_", ".").replace("-", ".")
+    return normal.replace("dial.in", "dialin").replace("dial.out", "dialout")
+
+
+CLIENT_NAMES = EventNames(
+    "action", "action", "event", "telephony actions", ACTIONS, lambda n: n.lower().replace("_", "-")
+)
+WEBHOOK_NAMES = EventNames("type", "webhook type", "webhook", "webhook types", WEBHOOK_TYPES, _webhook_spelling)
+HANDLER_NAMES = EventNames(
+    "handler",
+    "handler",
+    "handler",
+    "daily-python handlers",
+    tuple(HANDLER_METHODS.values()),
+    lambda n: n.lower().replace("-", "_"),
+)
+
+
+def unknown_name_finding(line: int, name: str, names: EventNames, session_id: str | None) -> Finding:
+    """``S204`` for a telephony-looking event name that is not one of a surface's ten."""
+    guess = _closest(names.normalise(name), names.known)
+    hint = f"did you mean {guess[0]!r}?" if guess else f"the ten {names.kinds} are: {', '.join(names.known)}"
     return rules.UNKNOWN_TELEPHONY_ACTION.finding(
         line,
-        f"{kind} {name!r} is not a Daily telephony {'event' if field == 'action' else 'webhook'}; {hint}",
-        pointer=f"/{field}",
+        f"{names.kind} {name!r} is not a Daily telephony {names.noun}; {hint}",
+        pointer=f"/{names.field}",
         action=name,
         session_id=session_id,
     )
@@ -70,10 +89,13 @@ def _closest(name: str, known: tuple[str, ...]) -> list[str]:
     return difflib.get_close_matches(name, known, n=1, cutoff=0.6)
 
 
-def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[Finding]:
-    """One finding per schema violation of ``event``, most relevant first."""
-    session_id = event.get("sessionId")
-    sid = session_id if isinstance(session_id, str) else None
+def schema_findings(
+    line: int, event: dict[str, Any], es: EventSchema, sid: str | EllipsisType | None = ...
+) -> list[Finding]:
+    """One finding per schema violation of ``event``, most relevant first; ``sid`` is the
+    session id the findings name, when the event does not carry it in ``sessionId``."""
+    if isinstance(sid, EllipsisType):
+        sid = _session_id(event)
     try:
         explained = _explained(event, es)
     except RecursionError:
@@ -82,6 +104,11 @@ def schema_findings(line: int, event: dict[str, Any], es: EventSchema) -> list[F
         rule.finding(line, message, pointer=pointer, action=es.action, session_id=sid)
         for rule, pointer, message in explained
     ]
+
+
+def _session_id(event: dict[str, Any]) -> str | None:
+    session_id = event.get("sessionId")
+    return session_id if isinstance(session_id, str) else None
 
 
 #: ``(rule, pointer, message)`` of each violation of an event, most relevant first.
@@ -217,10 +244,13 @@ def _shallow(value: Any, depth: int) -> Any:
     return value
 
 
-def undocumented_findings(line: int, event: dict[str, Any], es: EventSchema) -> Iterator[Finding]:
-    """``S205`` (strict mode) for each field the schema does not document."""
-    session_id = event.get("sessionId")
-    sid = session_id if isinstance(session_id, str) else None
+def undocumented_findings(
+    line: int, event: dict[str, Any], es: EventSchema, sid: str | EllipsisType | None = ...
+) -> Iterator[Finding]:
+    """``S205`` (strict mode) for each field the schema does not document; ``sid`` as for
+    :func:`schema_findings`."""
+    if isinstance(sid, EllipsisType):
+        sid = _session_id(event)
     extras: list[tuple[str, ...]] = [(k,) for k in event if k not in es.documented]
     for name, known in es.nested_documented.items():
         nested = event.get(name)

@@ -5,7 +5,8 @@ in several processes at once (:mod:`.parallel`). Each line goes one of three way
 
 * **the fast path** (:mod:`.fastpath`): a compact valid event, proved so in one pass;
 * **the validity check**: any other line is parsed (:mod:`.syntax`), identified by its
-  ``action`` (or, for a webhook delivery, its ``type``), and validated by jsonschema-rs;
+  ``action`` (a webhook delivery by its ``type``, a daily-python record by its ``handler``),
+  and validated by jsonschema-rs;
 * **exact findings** (:mod:`.explain`), only for the events that fail the validity check.
 
 What the session check needs of a line travels on as a record (:mod:`.records`), in line
@@ -14,6 +15,7 @@ order with the line's findings.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
@@ -21,14 +23,26 @@ from typing import IO, Any
 from .. import rules
 from ..findings import Finding, describe_type
 from ..options import Options
-from ..schemas import event_schemas
-from ..surfaces import is_telephony_family
-from .explain import schema_findings, undocumented_findings, unknown_action_finding
+from ..schemas import daily_python_schemas, event_schemas
+from ..surfaces import is_telephony_family, is_telephony_handler
+from .explain import CLIENT_NAMES, HANDLER_NAMES, schema_findings, undocumented_findings, unknown_name_finding
 from .fastpath import DECLINE_ALL, PREFIX, SESSIONLESS, fast_path
 from .reading import read_lines
-from .records import Record, WebhookItem, lost_record, lost_record_in_text, session_record
+from .records import (
+    Record,
+    WebhookItem,
+    daily_python_client,
+    daily_python_record,
+    lost_record,
+    lost_record_in_text,
+    session_record,
+)
 from .syntax import parse_line
 from .tally import Tally
+
+#: How a recorded daily-python telephony callback begins, with the handler first.
+_PYTHON_PREFIX = re.compile(rb'\{[ \t]*"handler"[ \t]*:[ \t]*"on_dial')
+
 
 
 def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[Finding | Record | WebhookItem]:
@@ -39,7 +53,7 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
     schemas = event_schemas()
     strict = options.strict
     by_action = tally.events_by_action
-    no_action = other = unknown = 0
+    no_action = other = unknown = client_events = 0
     proven: list[str] = []  # the action of each line the fast path proved, in this batch
     done = line = 0  # lines of whole batches read; the last line reached
     first = 1  # the first line of the batch being read (past `line` between batches)
@@ -68,8 +82,8 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                 if event is None:
                     # A broken line that claims to be a telephony event: a session whose start
                     # it was is not blamed for it.
-                    if findings and raw[:prefixed] == PREFIX:
-                        lost = lost_record_in_text(line, raw)
+                    if findings and (raw[:prefixed] == PREFIX or _PYTHON_PREFIX.match(raw)):
+                        lost = lost_record_in_text(line, raw, daily_python=raw[:prefixed] != PREFIX)
                         if lost is not None:
                             yield lost
                     continue
@@ -78,19 +92,23 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                     if "action" not in event and _is_webhook(event):
                         yield (line, event)  # a WebhookItem
                         continue
+                    if "action" not in event and "handler" in event:
+                        yield from _daily_python_line(line, event, tally, strict)
+                        continue
                     no_action += 1
                     yield _missing_action(line, event)
                     sid = event.get("sessionId")
                     if type(sid) is str:
                         yield lost_record(line, event.get("callClientId"), sid)
                     continue
+                client_events += 1
                 es = schemas.get(action)
                 if es is None:
                     if is_telephony_family(action):
                         unknown += 1
                         by_action[action] = by_action.get(action, 0) + 1
                         sid = event.get("sessionId")
-                        yield unknown_action_finding(line, action, sid if isinstance(sid, str) else None)
+                        yield unknown_name_finding(line, action, CLIENT_NAMES, sid if isinstance(sid, str) else None)
                         if type(sid) is str:
                             yield lost_record(line, event.get("callClientId"), sid)
                     else:
@@ -112,22 +130,73 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                     yield record
             done += len(batch)
             first = line + 1
-            _count_proven(proven, by_action)
+            client_events += _count_proven(proven, by_action)
     finally:
         # A batch's lines are counted as they are reached, so that the count stays exact when
         # the consumer stops early (read_lines counts the lines it does not hand on).
         tally.lines += done + line - first + 1
-        _count_proven(proven, by_action)
+        client_events += _count_proven(proven, by_action)
         tally.rejected_lines += no_action
         tally.other_events += other
         tally.unknown_telephony_events += unknown
+        _count_surface(tally, "daily-js", client_events)
 
 
-def _count_proven(proven: list[str], by_action: dict[str, int]) -> None:
-    """Count the lines the fast path proved (``proven``, their actions) by action, and forget them."""
+def _count_proven(proven: list[str], by_action: dict[str, int]) -> int:
+    """Count the lines the fast path proved (``proven``, their actions) by action, and forget
+    them; how many they were."""
     for name, n in Counter(proven).items():
         by_action[name] = by_action.get(name, 0) + n
+    count = len(proven)
     proven.clear()
+    return count
+
+
+def _count_surface(tally: Tally, surface: str, n: int) -> None:
+    if n:
+        tally.events_by_surface[surface] = tally.events_by_surface.get(surface, 0) + n
+
+
+def _daily_python_line(line: int, recorded: dict[str, Any], tally: Tally, strict: bool) -> Iterator[Finding | Record]:
+    """A line recorded from a daily-python or pipecat callback (``schemas/daily-python-record.schema.json``):
+    its handler's name, the line against its handler's schema, and its record."""
+    handler = recorded["handler"]
+    if type(handler) is not str:
+        tally.rejected_lines += 1
+        yield rules.MISSING_ACTION.finding(
+            line,
+            f"object has a 'handler' that is {describe_type(handler)}, not a string, so it cannot be identified "
+            "as a daily-python callback",
+            pointer="/handler",
+        )
+        return
+    _count_surface(tally, "daily-python", 1)
+    data = recorded.get("data")
+    sid = data.get("sessionId") if type(data) is dict else None
+    sid = sid if type(sid) is str else None
+    es = daily_python_schemas().get(handler)
+    by_action = tally.events_by_action
+    if es is None:
+        if is_telephony_handler(handler):
+            tally.unknown_telephony_events += 1
+            by_action[handler] = by_action.get(handler, 0) + 1
+            yield unknown_name_finding(line, handler, HANDLER_NAMES, sid)
+            if sid is not None:
+                yield lost_record(line, daily_python_client(recorded.get("client")), sid)
+        else:
+            tally.other_events += 1  # another callback (on_participant_joined, …): counted, never flagged
+        return
+    handler = es.action  # one string object per handler
+    by_action[handler] = by_action.get(handler, 0) + 1
+    wrong: list[Finding] = []
+    if not es.fast.is_valid(recorded):
+        wrong = schema_findings(line, recorded, es, sid)
+        yield from wrong
+    if strict:
+        yield from undocumented_findings(line, recorded, es, sid)
+    record = daily_python_record(line, handler, recorded, {f.pointer for f in wrong if f.pointer}, valid=not wrong)
+    if record is not None:
+        yield record
 
 
 def _is_webhook(event: dict[str, Any]) -> bool:

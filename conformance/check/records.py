@@ -36,7 +36,7 @@ from typing import Any
 
 from ..findings import bounded_repr
 from ..schemas import event_schemas
-from ..surfaces import IDENTITY_FIELDS
+from ..surfaces import HANDLER_METHODS, IDENTITY_FIELDS
 
 #: A record, as described in the module docstring.
 Record = list[Any]
@@ -62,13 +62,15 @@ def fields_record(line: int, action: str, fields: Any) -> Record:
 
 @functools.cache
 def record_keys() -> dict[str, tuple[Any, ...]]:
-    """Per action, the keys that fill a record's identity: the identity fields the action's
-    schema declares, and ``0`` for the others. ``0`` is never a JSON object's key, so that
-    value reads ``None``: an unknown extra field of any shape never reaches a record."""
-    return {
-        action: tuple(name if name in es.documented else 0 for name in IDENTITY_FIELDS)
-        for action, es in event_schemas().items()
-    }
+    """Per event name (an action, or a daily-python handler), the keys that fill a record's
+    identity: the identity fields the action's schema declares, and ``0`` for the others.
+    ``0`` is never a JSON object's key, so that value reads ``None``: an unknown extra field
+    of any shape never reaches a record."""
+    out = {}
+    for action, es in event_schemas().items():
+        keys = tuple(name if name in es.documented else 0 for name in IDENTITY_FIELDS)
+        out[action] = out[HANDLER_METHODS[action]] = keys
+    return out
 
 
 def session_record(
@@ -101,26 +103,48 @@ def session_record(
     return record
 
 
+def daily_python_client(client: Any) -> tuple[str, str | None]:
+    """The call client of a daily-python line's session: its ``client`` (when a string), marked
+    as daily-python's, so that its sessions never meet a daily-js client's."""
+    return ("daily-python", client if type(client) is str else None)
+
+
+def daily_python_record(
+    line: int, handler: str, recorded: dict[str, Any], wrong: Collection[str] = (), *, valid: bool = False
+) -> Record | None:
+    """The record of a daily-python line (``{"handler", "data", "client"}``) whose ``handler`` is
+    one of the ten, from its data; ``wrong`` are the pointers of its findings (``/data/…``)."""
+    data = recorded.get("data")
+    if type(data) is not dict:
+        return None  # on_dialin_ready's SIP endpoint, or a broken line: no session
+    view = {**data, "callClientId": daily_python_client(recorded.get("client"))}
+    wrong = {pointer.removeprefix("/data") for pointer in wrong if pointer.startswith("/data/")}
+    return session_record(line, handler, view, wrong, valid=valid)
+
+
 def lost_record(line: int, client: Any, session_id: str) -> Record:
     """The lost record of a line that names ``session_id`` (and ``client``, when it names one
-    as a string) but could not be checked as its event."""
-    return [line, None, client if type(client) is str else None, session_id, None, None, None, None]
+    as a string, or a daily-python client) but could not be checked as its event."""
+    return [line, None, client if type(client) in (str, tuple) else None, session_id, None, None, None, None]
 
 
 #: A session id and a call client in the text of a line that is not JSON (no escapes: a best effort).
 _SESSION_ID = re.compile(rb'"sessionId"[ \t]*:[ \t]*"([^"\\]*)"')
 _CLIENT = re.compile(rb'"callClientId"[ \t]*:[ \t]*"([^"\\]*)"')
+_PYTHON_CLIENT = re.compile(rb'"client"[ \t]*:[ \t]*"([^"\\]*)"')
 
 
-def lost_record_in_text(line: int, raw: bytes) -> Record | None:
-    """The lost record of a line that is not a JSON object but names a session id in its text."""
+def lost_record_in_text(line: int, raw: bytes, daily_python: bool = False) -> Record | None:
+    """The lost record of a line that is not a JSON object but names a session id in its text
+    (and, in a daily-python line, its data)."""
     named = _SESSION_ID.search(raw)
     if named is None:
         return None
-    client = _CLIENT.search(raw)
+    client = (_PYTHON_CLIENT if daily_python else _CLIENT).search(raw)
+    name = client.group(1).decode("utf-8", "replace") if client else None
     return lost_record(
         line,
-        client.group(1).decode("utf-8", "replace") if client else None,
+        daily_python_client(name) if daily_python and name is not None else name,
         named.group(1).decode("utf-8", "replace"),
     )
 

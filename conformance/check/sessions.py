@@ -24,7 +24,7 @@ from typing import Any
 from .. import rules
 from ..findings import Finding
 from ..schemas import event_schemas
-from ..surfaces import IDENTITY_FIELDS
+from ..surfaces import HANDLER_METHODS, IDENTITY_FIELDS
 from .records import IDENTITY, Record, shown
 
 #: How many lines after a session's end an event of it is still flagged (L303). A window of
@@ -38,17 +38,14 @@ _MIN_PRUNE = 4096
 _TERMINAL = {"dialin-stopped", "dialin-error", "dialout-stopped", "dialout-error"}
 _ONCE = {"dialin-connected", "dialout-connected", "dialout-answered"}
 
-_DIRECTION = {
-    action: "dial-in" if action.startswith("dialin") else "dial-out"
-    for action in (*_TERMINAL, *_ONCE, "dialin-warning", "dialout-warning", "dialin-ready")
-}
-
 #: What a session's first event in a capture says when it is not its start (L301, L302).
 _NOT_A_START = {
     "dialin-stopped": rules.STOPPED_WITHOUT_START,
     "dialout-stopped": rules.STOPPED_WITHOUT_START,
     "dialout-answered": rules.ANSWERED_WITHOUT_CONNECTED,
 }
+#: The step that must come first (L301).
+_REQUIRES = {"dialout-answered": "dialout-connected"}
 
 #: A session's key: ``(callClientId, sessionId)``.
 Key = tuple[Any, str]
@@ -65,24 +62,29 @@ OPEN_DIRECTION, OPEN_KNOWN, OPEN_LINES, OPEN_FIRST_ACTION, OPEN_FIRST_LINE = ran
 ENDED_LINE, ENDED_FIRST_ACTION = 2, 4
 
 
-@functools.cache
-def plans() -> dict[str, tuple[str, bool, bool, tuple[int, ...], rules.Rule | None]]:
-    """Per action, everything the tracker asks about it, in one look-up: ``(direction,
-    one-time step?, ends the session?, identity indexes, rule if it opens a session)``.
+#: A plan: ``(direction, one-time step?, ends the session?, identity indexes, rule if it opens
+#: a session, the step that must come before it)``.
+Plan = tuple[str, bool, bool, tuple[int, ...], "rules.Rule | None", "str | None"]
 
-    The identity indexes are the record indexes of the identity fields the action's schema
-    declares: only those can be on it (dial-in events have no destination, say).
+
+@functools.cache
+def plans() -> dict[str, Plan]:
+    """Per event name, everything the tracker asks about it, in one look-up (:data:`Plan`).
+
+    A record names its event as its surface does: a client event's action, or a daily-python
+    handler (whose records name the steps before them by handler too), so that findings name
+    events as the capture does. The identity indexes are the record indexes of the identity
+    fields the action's schema declares: only those can be on it (dial-in events have no
+    destination, say).
     """
-    return {
-        action: (
-            _DIRECTION[action],
-            action in _ONCE,
-            action in _TERMINAL,
-            tuple(IDENTITY + i for i, name in enumerate(IDENTITY_FIELDS) if name in es.documented),
-            _NOT_A_START.get(action),
-        )
-        for action, es in event_schemas().items()
-    }
+    out: dict[str, Plan] = {}
+    for action, es in event_schemas().items():
+        indexes = tuple(IDENTITY + i for i, name in enumerate(IDENTITY_FIELDS) if name in es.documented)
+        direction = "dial-in" if action.startswith("dialin") else "dial-out"
+        requires = _REQUIRES.get(action)
+        for name, before in ((action, requires), (HANDLER_METHODS[action], requires and HANDLER_METHODS[requires])):
+            out[name] = (direction, action in _ONCE, action in _TERMINAL, indexes, _NOT_A_START.get(action), before)
+    return out
 
 
 class SessionTracker:
@@ -150,7 +152,7 @@ class SessionTracker:
                         ended_, lost = self.ended, self.lost
                     continue
                 session = open_.get(key)
-                direction, once, terminal, indexes, not_a_start = plans_[action]
+                direction, once, terminal, indexes, not_a_start, requires = plans_[action]
                 found: list[Finding] | None = None
                 if session is None:
                     ended = ended_.get(key)
@@ -163,7 +165,7 @@ class SessionTracker:
                         else:
                             open_[key] = [direction, item[:], {action: line} if once else {}, action, line]
                         if not_a_start is not None and not partial and not (lost and self._lost_before(key, line)):
-                            found = [self._not_a_start(not_a_start, line, action, session_id)]
+                            found = [self._not_a_start(not_a_start, line, action, session_id, requires)]
                 elif session[0] != direction:
                     found = [self._mixed(line, action, session_id, session[0], session[4])]
                 else:
@@ -171,8 +173,8 @@ class SessionTracker:
                     # an object of its own, somewhere in memory.
                     if once:
                         lines = session[2]
-                        if action in lines or (action == "dialout-answered" and "dialout-connected" not in lines):
-                            found = self._step(key, lines, line, action)
+                        if action in lines or (requires is not None and requires not in lines):
+                            found = self._step(key, lines, line, action, requires)
                         else:
                             lines[action] = line
                     known = session[1]
@@ -219,7 +221,9 @@ class SessionTracker:
         return max(len(self.ended), len(self.lost)) > self._prune_at
 
     # --- the cases ----------------------------------------------------------------------
-    def _step(self, key: Key, lines: dict[Any, int], line: int, action: str) -> list[Finding] | None:
+    def _step(
+        self, key: Key, lines: dict[Any, int], line: int, action: str, requires: str | None
+    ) -> list[Finding] | None:
         """A one-time step (connected, answered) of an open session, repeated or out of order."""
         session_id = key[1]
         if action in lines:
@@ -236,7 +240,7 @@ class SessionTracker:
         # Under partial, a session first seen after its dialout-connected is not flagged; nor
         # one whose dialout-connected may be a broken line.
         if not self.partial and not self._lost_before(key, line):
-            return [self._answered_without_connected(line, session_id)]
+            return [self._answered_without_connected(line, action, requires, session_id)]
         return None
 
     def _lost_before(self, key: Key, line: int) -> bool:
@@ -248,9 +252,11 @@ class SessionTracker:
                 return True
         return False
 
-    def _not_a_start(self, rule: rules.Rule, line: int, action: str, session_id: str) -> Finding:
+    def _not_a_start(
+        self, rule: rules.Rule, line: int, action: str, session_id: str, requires: str | None
+    ) -> Finding:
         if rule is rules.ANSWERED_WITHOUT_CONNECTED:
-            return self._answered_without_connected(line, session_id)
+            return self._answered_without_connected(line, action, requires, session_id)
         return _finding(
             rules.STOPPED_WITHOUT_START,
             line,
@@ -267,7 +273,7 @@ class SessionTracker:
         if direction != was:
             return [self._mixed(line, action, session_id, was, ended_at)]
         # L13: whether *-stopped follows *-error (or the reverse) is undocumented; allow one.
-        if action in _TERMINAL and action != ended_by and not other_seen:
+        if self._plans[action][2] and action != ended_by and not other_seen:
             ended[3] = True
             return []
         return [
@@ -282,7 +288,7 @@ class SessionTracker:
         ]
 
     def _mixed(self, line: int, action: str, session_id: str, was: str, first_line: int) -> Finding:
-        now = _DIRECTION[action]
+        now = self._plans[action][0]
         return _finding(
             rules.MIXED_DIRECTION,
             line,
@@ -292,13 +298,13 @@ class SessionTracker:
             f"a session cannot be both {was} and {now}",
         )
 
-    def _answered_without_connected(self, line: int, session_id: str) -> Finding:
+    def _answered_without_connected(self, line: int, action: str, requires: str | None, session_id: str) -> Finding:
         return _finding(
             rules.ANSWERED_WITHOUT_CONNECTED,
             line,
-            "dialout-answered",
+            action,
             session_id,
-            f"dialout-answered for session {session_id} with no earlier dialout-connected",
+            f"{action} for session {session_id} with no earlier {requires}",
         )
 
     def _changed(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..surfaces import SURFACES
+
 
 @dataclass(kw_only=True)
 class Tally:
@@ -24,8 +26,11 @@ class Tally:
     other_events: int = 0
     #: ``dialin*``/``dialout*`` names that are not one of the ten (S204).
     unknown_telephony_events: int = 0
-    #: Telephony events by action or webhook type, the unknown names (S204) among them.
+    #: Telephony events by action, webhook type or daily-python handler, the unknown names
+    #: (S204) among them.
     events_by_action: dict[str, int] = field(default_factory=dict)
+    #: Events of every kind by the surface that delivered them (:data:`~conformance.surfaces.SURFACES`).
+    events_by_surface: dict[str, int] = field(default_factory=dict)
     sessions: int = 0
     open_sessions: int = 0
     errors: int = 0
@@ -44,12 +49,14 @@ class Tally:
         """Add another tally's counts to this one's."""
         for counter in _COUNTERS:
             setattr(self, counter, getattr(self, counter) + getattr(more, counter))
-        by_action = self.events_by_action
-        for name, n in more.events_by_action.items():
-            by_action[name] = by_action.get(name, 0) + n
+        for name in _COUNTS_BY_NAME:
+            mine: dict[str, int] = getattr(self, name)
+            for key, n in getattr(more, name).items():
+                mine[key] = mine.get(key, 0) + n
 
 
 _COUNTERS = tuple(f.name for f in fields(Tally) if f.type == "int")
+_COUNTS_BY_NAME = tuple(f.name for f in fields(Tally) if f.type == "dict[str, int]")
 
 
 @dataclass
@@ -70,6 +77,7 @@ class CaptureSummary(Tally):
             "otherEvents": self.other_events,
             "unknownTelephonyEvents": self.unknown_telephony_events,
             "eventsByAction": dict(sorted(self.events_by_action.items())),
+            "eventsBySurface": {surface: self.events_by_surface.get(surface, 0) for surface in SURFACES},
             "sessions": self.sessions,
             "openSessions": self.open_sessions,
             "errors": self.errors,

@@ -47,8 +47,8 @@ import orjson
 from ..findings import Finding
 from ..options import Options
 from ..schemas import webhook_schemas
-from ..surfaces import ACTION_OF, TYPE_OF, WEBHOOK_TYPES, is_telephony_family
-from .explain import schema_findings, undocumented_findings, unknown_name_finding
+from ..surfaces import ACTION_OF, TYPE_OF, is_telephony_family
+from .explain import WEBHOOK_NAMES, schema_findings, undocumented_findings, unknown_name_finding
 from .records import session_record
 from .sessions import SessionTracker
 from .tally import Tally
@@ -97,15 +97,6 @@ def event_time(event: dict[str, Any]) -> int | None:
     return None
 
 
-def unknown_type_finding(line: int, webhook_type: str, session_id: str | None) -> Finding:
-    """``S204`` for a dialin*/dialout* ``type`` that is not one of the ten."""
-    normal = webhook_type.lower().replace("_", ".").replace("-", ".")
-    normal = normal.replace("dial.in", "dialin").replace("dial.out", "dialout")
-    return unknown_name_finding(
-        line, webhook_type, normal, WEBHOOK_TYPES, session_id, field="type", kind="webhook type", kinds="webhook types"
-    )
-
-
 class WebhookStream:
     """The webhook half of one capture check: feed it deliveries in capture order.
 
@@ -138,11 +129,12 @@ class WebhookStream:
         webhook_type: str = event["type"]
         es = webhook_schemas().get(webhook_type)
         by_type = self.tally.events_by_action
+        self.tally.events_by_surface["webhook"] = self.tally.events_by_surface.get("webhook", 0) + 1
         if es is None:
             if is_telephony_family(webhook_type):
                 self.tally.unknown_telephony_events += 1
                 by_type[webhook_type] = by_type.get(webhook_type, 0) + 1
-                yield unknown_type_finding(line, webhook_type, session_id_of(event))
+                yield unknown_name_finding(line, webhook_type, WEBHOOK_NAMES, session_id_of(event))
             else:
                 self.tally.other_events += 1  # another webhook (recording.started, …): counted, never flagged
             return

@@ -19,10 +19,30 @@ import pytest
 from _vectors import VECTOR_DIR, VECTORS, Vector, validators_for, vector_files
 
 from conformance.schemas import ACTIONS, UNION_SCHEMA, exact_validator, load_schemas
-from conformance.surfaces import WEBHOOK_TYPES, WEBHOOK_UNION_SCHEMA, webhook_schema_file
+from conformance.surfaces import (
+    DAILY_PYTHON_RECORD_SCHEMA,
+    PINLESS_DIALIN_SCHEMA,
+    WEBHOOK_TYPES,
+    WEBHOOK_UNION_SCHEMA,
+    daily_python_schema_file,
+    webhook_schema_file,
+)
 
-#: Vector file stems of the twenty event schemas: the ten client events and the ten webhooks.
-EVENT_FILES = (*ACTIONS, *(webhook_schema_file(t).removesuffix(".schema.json") for t in WEBHOOK_TYPES))
+#: Vector file stems of the object schemas of events: the ten client events, the ten webhooks,
+#: the nine daily-python profiles whose data is an object, and the pinless dial-in call.
+EVENT_FILES = (
+    *ACTIONS,
+    *(webhook_schema_file(t).removesuffix(".schema.json") for t in WEBHOOK_TYPES),
+    *(daily_python_schema_file(a).removesuffix(".schema.json") for a in ACTIONS if a != "dialin-ready"),
+    PINLESS_DIALIN_SCHEMA.removesuffix(".schema.json"),
+)
+#: Vector files of the other schemas: the unions, daily-python's dialin-ready (a string), the record.
+OTHER_FILES = (
+    UNION_SCHEMA,
+    WEBHOOK_UNION_SCHEMA,
+    daily_python_schema_file("dialin-ready"),
+    DAILY_PYTHON_RECORD_SCHEMA,
+)
 
 
 def _verdicts(vector: Vector) -> dict[str, bool]:
@@ -51,8 +71,7 @@ def test_there_are_many_vectors() -> None:
 
 
 def test_one_vector_file_per_event_schema_and_one_for_the_union() -> None:
-    unions = {UNION_SCHEMA, WEBHOOK_UNION_SCHEMA}
-    expected = {f"{stem}.json" for stem in EVENT_FILES} | {u.removesuffix(".schema.json") + ".json" for u in unions}
+    expected = {f"{stem}.json" for stem in EVENT_FILES} | {u.removesuffix(".schema.json") + ".json" for u in OTHER_FILES}
     assert {p.name for p in vector_files()} == expected
 
 

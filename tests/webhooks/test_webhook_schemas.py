@@ -22,7 +22,7 @@ from conformance.schemas import exact_validator, load_schemas
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO.parent / "shared" / "reference" / "examples"
-BASE = "https://telephony-conformance.example/schemas/1.0.0/"
+BASE = "https://telephony-conformance.example/schemas/1.1.0/"
 TYPES = (
     "dialin.ready",
     "dialin.connected",

@@ -5,8 +5,8 @@
 // Prints {"schemas": {<vector file>: [[verdict, ...] per group]}, "bundle": {...}}:
 // "schemas" loads every *.schema.json with addSchema and validates each group against its
 // own {"$ref": <$id>}; "bundle" loads only the single-file bundle and validates each group
-// against the bundle (union) or <bundle $id>#/$defs/<action> (one event). Vector files whose
-// schemas the bundle does not hold (the webhook family) are left out of "bundle".
+// against the bundle (the union) or <bundle $id>#/$defs/<file stem> (any other schema). Vector
+// files whose schemas the bundle does not hold are left out of "bundle".
 "use strict";
 const fs = require("fs");
 const path = require("path");
