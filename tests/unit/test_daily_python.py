@@ -13,7 +13,7 @@ import pytest
 from conformance.check import CaptureSummary, check_file, parallel, pipeline
 from conformance.options import Options
 from conformance.schemas import load_schemas
-from conformance.surfaces import ACTIONS, HANDLER_METHODS, daily_python_schema_file
+from conformance.surfaces import ACTIONS, DAILY_PYTHON_DOCUMENTED, HANDLER_METHODS, daily_python_schema_file
 
 SID = "7d208e2a-520b-4a8d-a2c9-3a36dfa0d342"
 
@@ -137,3 +137,20 @@ def test_parallel_check_equals_one_process(tmp_path: Path, lines: Any, monkeypat
     one = run(1)
     assert run(2) == one
     assert len(one[0]) > 100  # the repeated sessions' findings
+
+
+@pytest.mark.parametrize("action", [a for a in ACTIONS if a != "dialin-ready"])
+def test_each_profile_is_derived_from_its_daily_js_schema(action: str) -> None:
+    # Not a copy: every field daily-js documents is the daily-js field itself, by $ref, so a
+    # change to the daily-js schema is a change to the profile; daily-python's documented keys
+    # are all there; action and callClientId are not (daily-python's dicts have neither).
+    js = load_schemas()[f"{action}.schema.json"]["properties"]
+    profile = load_schemas()[daily_python_schema_file(action)]["properties"]
+    for name in js:
+        if name in ("action", "callClientId"):
+            assert name not in profile
+        else:
+            assert profile[name] == {"$ref": f"{action}.schema.json#/properties/{name}"}, name
+    assert set(DAILY_PYTHON_DOCUMENTED[action]) <= set(profile)
+    own = set(profile) - set(js)
+    assert all(profile[name]["$ref"].startswith("defs.schema.json#/$defs/") for name in own)
