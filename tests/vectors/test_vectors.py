@@ -71,7 +71,8 @@ def test_there_are_many_vectors() -> None:
 
 
 def test_one_vector_file_per_event_schema_and_one_for_the_union() -> None:
-    expected = {f"{stem}.json" for stem in EVENT_FILES} | {u.removesuffix(".schema.json") + ".json" for u in OTHER_FILES}
+    expected = {f"{stem}.json" for stem in EVENT_FILES}
+    expected |= {name.removesuffix(".schema.json") + ".json" for name in OTHER_FILES}
     assert {p.name for p in vector_files()} == expected
 
 
