@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import sys
 
-from .fuzz.consumers import Program
+from .fuzz.consumers import Pipecat, Program
 from .fuzz.failures import ConsumerFailed, ConsumerFailure
 from .fuzz.replay import main
 from .fuzz.runner import fuzz_consumer
 
-__all__ = ["ConsumerFailed", "ConsumerFailure", "Program", "fuzz_consumer", "main"]
+__all__ = ["ConsumerFailed", "ConsumerFailure", "Pipecat", "Program", "fuzz_consumer", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..schemas import event_schemas, python_pattern
-from ..surfaces import ACTIONS, IDENTITY_FIELDS
-from .generate import def_value, event_strategy, field_schema, resolved
+from ..surfaces import ACTIONS, HANDLER_METHODS, IDENTITY_FIELDS
+from .generate import def_value, event_fields, event_strategy, field_schema, resolved
 from .streams import SHAPES, PlannedSession, plan_stream
 
 Event = dict[str, Any]
@@ -49,14 +49,16 @@ class Victim:
     stream: list[Event]  # the whole stream, to change in place
     at: list[int]  # where the session's events are in it
     events: list[Event]  # the session's events, in order
+    surface: str  # whose shapes the events have
 
     @property
     def short_id(self) -> str:
         return self.session.session_id[:8]
 
 
-#: ``mutate(draw, action, event) -> Broken``: breaks a valid event of ``action``.
-EventMutator = Callable[[st.DrawFn, str, Event], Broken]
+#: ``mutate(draw, action, event, surface) -> Broken``: breaks a valid event of ``action``,
+#: generated for ``surface``.
+EventMutator = Callable[[st.DrawFn, str, Event, str], Broken]
 #: ``mutate(draw, victim) -> Broken``: breaks the victim session's lifecycle.
 StreamMutator = Callable[[st.DrawFn, Victim], Broken]
 
@@ -118,29 +120,40 @@ _ACTION_TYPOS = (
 )
 
 
-def _typed_fields(action: str) -> list[str]:
+def _typed_fields(action: str, surface: str) -> list[str]:
     """Fields of ``action`` with a declared JSON type (directly, or every ``anyOf`` branch)."""
     out = []
-    for name in event_schemas()[action].schema["properties"]:
-        schema, base, _ = field_schema(action, name)
+    for name in event_fields(action, surface)[0]:
+        schema, base, _ = field_schema(action, name, surface)
         branches = [resolved(b, base)[0] for b in schema.get("anyOf", [])] or [schema]
-        if all(isinstance(b.get("type"), str) for b in branches):
+        if name != "action" and all(isinstance(b.get("type"), str) for b in branches):
             out.append(name)
     return out
 
 
-def _valued_fields(action: str) -> list[str]:
+def _valued_fields(action: str, surface: str) -> list[str]:
     """Fields of ``action`` whose strings are constrained (a pattern, an enum), not ``action``."""
     out = []
-    for name in event_schemas()[action].schema["properties"]:
-        schema, _, _ = field_schema(action, name)
+    for name in event_fields(action, surface)[0]:
+        schema, _, _ = field_schema(action, name, surface)
         if name != "action" and ("enum" in schema or "pattern" in schema or "anyOf" in schema):
             out.append(name)
     return out
 
 
+def _with(
+    draw: st.DrawFn, action: str, event: Event, surface: str, fields: Callable[[str, str], list[str]]
+) -> tuple[str, Event, list[str]]:
+    """``action`` and ``event`` if ``action`` has ``fields`` to break, else another action that
+    has, with a fresh event of it."""
+    if not fields(action, surface):
+        action = draw(st.sampled_from([a for a in ACTIONS if fields(a, surface)]))
+        event = draw(event_strategy(action, surface))
+    return action, event, fields(action, surface)
+
+
 @breaks_event("C109")
-def _no_action(draw: st.DrawFn, action: str, event: Event) -> Broken:
+def _no_action(draw: st.DrawFn, action: str, event: Event, surface: str) -> Broken:
     how = draw(st.sampled_from(("absent", "null", "number")))
     if how == "absent":
         del event["action"]
@@ -150,30 +163,28 @@ def _no_action(draw: st.DrawFn, action: str, event: Event) -> Broken:
 
 
 @breaks_event("S201")
-def _required_field_missing(draw: st.DrawFn, action: str, event: Event) -> Broken:
-    required = [f for f in event_schemas()[action].schema["required"] if f != "action"]
+def _required_field_missing(draw: st.DrawFn, action: str, event: Event, surface: str) -> Broken:
+    action, event, required = _with(draw, action, event, surface, lambda a, s: event_fields(a, s)[1])
     name = draw(st.sampled_from(required))
     del event[name]
     return Broken("S201", [event], f"{action} without its required {name}")
 
 
 @breaks_event("S202")
-def _wrong_type(draw: st.DrawFn, action: str, event: Event) -> Broken:
-    name = draw(st.sampled_from([f for f in _typed_fields(action) if f != "action"]))
-    schema, _, _ = field_schema(action, name)
+def _wrong_type(draw: st.DrawFn, action: str, event: Event, surface: str) -> Broken:
+    action, event, typed = _with(draw, action, event, surface, _typed_fields)
+    name = draw(st.sampled_from(typed))
+    schema, _, _ = field_schema(action, name, surface)
     kind = "string" if "anyOf" in schema else schema["type"]
     event[name] = draw(_OTHER_TYPES[kind])
     return Broken("S202", [event], f"{action}.{name} is not {'an' if kind == 'object' else 'a'} {kind}")
 
 
 @breaks_event("S203")
-def _invalid_value(draw: st.DrawFn, action: str, event: Event) -> Broken:
-    candidates = [a for a in ACTIONS if _valued_fields(a)]
-    if action not in candidates:
-        action = draw(st.sampled_from(candidates))
-        event = draw(event_strategy(action))
-    name = draw(st.sampled_from(_valued_fields(action)))
-    schema, base, _ = field_schema(action, name)
+def _invalid_value(draw: st.DrawFn, action: str, event: Event, surface: str) -> Broken:
+    action, event, valued = _with(draw, action, event, surface, _valued_fields)
+    name = draw(st.sampled_from(valued))
+    schema, base, _ = field_schema(action, name, surface)
     if "enum" in schema:
         bad = draw(st.sampled_from([v for v in _NOT_AN_ERROR_TYPE if v not in schema["enum"]]))
     else:
@@ -189,8 +200,11 @@ def _invalid_value(draw: st.DrawFn, action: str, event: Event) -> Broken:
 
 
 @breaks_event("S204")
-def _misspelt_action(draw: st.DrawFn, action: str, event: Event) -> Broken:
-    typo = draw(st.sampled_from(_ACTION_TYPOS))
+def _misspelt_action(draw: st.DrawFn, action: str, event: Event, surface: str) -> Broken:
+    typos: tuple[str, ...] = _ACTION_TYPOS
+    if surface == "daily-python":  # a typo that still names a handler (dialin_connected) is none there
+        typos = tuple(t for t in typos if "on_" + t.replace("-", "_") not in HANDLER_METHODS.values())
+    typo = draw(st.sampled_from(typos))
     event["action"] = typo
     return Broken("S204", [event], f"{action} sent as {typo!r}, which is not a telephony action")
 
@@ -251,7 +265,7 @@ def _both_directions(draw: st.DrawFn, victim: Victim) -> Broken:
     session = victim.session
     other = "dialout" if session.direction == "in" else "dialin"
     action = f"{other}-{draw(st.sampled_from(('connected', 'warning', 'error', 'stopped')))}"
-    intruder = draw(event_strategy(action))
+    intruder = draw(event_strategy(action, victim.surface))
     intruder["callClientId"] = session.client
     intruder["sessionId"] = session.session_id
     for name in IDENTITY_FIELDS:
@@ -265,15 +279,23 @@ def _both_directions(draw: st.DrawFn, victim: Victim) -> Broken:
 def _identity_changed(draw: st.DrawFn, victim: Victim) -> Broken:
     evs = victim.events
     target = evs[1]  # at or before the session's first terminal event: still open
-    names = [
-        n for n in IDENTITY_FIELDS if evs[0].get(n) is not None and n in event_schemas()[target["action"]].documented
-    ]
+    both = [n for n in IDENTITY_FIELDS if {n} <= _declared(evs[0]["action"]) & _declared(target["action"])]
+    names = [n for n in both if evs[0].get(n) is not None]
+    values = {name: def_value("address" if name in ("destination", "origin") else name) for name in both}
+    if not names:  # daily-python promises no identity field: the session's first event brings one
+        name = draw(st.sampled_from(both))
+        evs[0][name] = draw(values[name])
+        names = [name]
     name = draw(st.sampled_from(names))
     old = evs[0][name]
-    new = draw(def_value("address" if name in ("destination", "origin") else name).filter(lambda v: v != old))
+    new = draw(values[name].filter(lambda v: v != old))
     victim.stream[victim.at[1]] = {**target, name: new}
     what = f"{name} changes from {old!r} to {new!r} at {target['action']}"
     return Broken("L305", victim.stream, f"session {victim.short_id}…: {what}")
+
+
+def _declared(action: str) -> frozenset[str]:
+    return event_schemas()[action].documented
 
 
 @breaks_stream("L306", shape="connected")
@@ -293,37 +315,38 @@ BROKEN_STREAM_RULES: tuple[str, ...] = tuple(_STREAM_MUTATORS)
 
 
 @st.composite
-def _broken_event(draw: st.DrawFn, rule: str) -> Broken:
+def _broken_event(draw: st.DrawFn, rule: str, surface: str) -> Broken:
     action = draw(st.sampled_from(ACTIONS))
-    return _EVENT_MUTATORS[rule](draw, action, draw(event_strategy(action)))
+    return _EVENT_MUTATORS[rule](draw, action, draw(event_strategy(action, surface)), surface)
 
 
 @st.composite
-def _broken_stream(draw: st.DrawFn, rule: str) -> Broken:
+def _broken_stream(draw: st.DrawFn, rule: str, surface: str) -> Broken:
     shape, mutate = _STREAM_MUTATORS[rule]
-    plan, sessions = draw(plan_stream(1, 4, 2, True, victim=SHAPES[shape]))
+    plan, sessions = draw(plan_stream(1, 4, 2, True, victim=SHAPES[shape], surface=surface))
     at = [i for i, (s, _) in enumerate(plan) if s == 0]  # where the victim's events are
-    victim = Victim(sessions[0], [e for _, e in plan], at, [plan[i][1] for i in at])
+    victim = Victim(sessions[0], [e for _, e in plan], at, [plan[i][1] for i in at], surface)
     return mutate(draw, victim)
 
 
-def broken_events(rule: str | None = None) -> Strategy[Broken]:
+def broken_events(rule: str | None = None, surface: str = "daily-js") -> Strategy[Broken]:
     """Single events that each break one rule, as :class:`Broken` values.
 
     ``C109`` no string ``action``; ``S201`` a required field missing; ``S202`` a field of the
     wrong JSON type; ``S203`` a value no source allows (a number without ``+``, an unknown
     ``dialin-error.type``); ``S204`` a misspelt telephony action. ``rule`` picks one of
     :data:`BROKEN_EVENT_RULES`; by default any. Checked as a one-line capture under
-    ``--partial``, each fails on exactly its rule.
+    ``--partial``, each fails on exactly its rule. ``surface="daily-python"`` breaks what
+    daily-python hands a handler (see :func:`~.strategies.events`).
     """
     if rule is None:
-        return st.sampled_from(BROKEN_EVENT_RULES).flatmap(_broken_event)
+        return st.sampled_from(BROKEN_EVENT_RULES).flatmap(lambda r: _broken_event(r, surface))
     if rule not in _EVENT_MUTATORS:
         raise ValueError(f"broken_events cannot break {rule}; it breaks {', '.join(BROKEN_EVENT_RULES)}")
-    return _broken_event(rule)
+    return _broken_event(rule, surface)
 
 
-def broken_streams(rule: str | None = None) -> Strategy[Broken]:
+def broken_streams(rule: str | None = None, surface: str = "daily-js") -> Strategy[Broken]:
     """Streams that break one lifecycle rule, as :class:`Broken` values.
 
     Most are delivery faults: the same event delivered twice (``L306`` for a second
@@ -332,10 +355,10 @@ def broken_streams(rule: str | None = None) -> Strategy[Broken]:
     (``L302``); and a session id used in both directions (``L304``) or a call whose
     sipCallId/destination/origin/provider changes (``L305``). The rest of the stream is
     valid, so the checker (default options) fails on exactly the labelled rule. ``L301`` is
-    a warning; the others are errors.
+    a warning; the others are errors. ``surface`` as for :func:`broken_events`.
     """
     if rule is None:
-        return st.sampled_from(BROKEN_STREAM_RULES).flatmap(_broken_stream)
+        return st.sampled_from(BROKEN_STREAM_RULES).flatmap(lambda r: _broken_stream(r, surface))
     if rule not in _STREAM_MUTATORS:
         raise ValueError(f"broken_streams cannot break {rule}; it breaks {', '.join(BROKEN_STREAM_RULES)}")
-    return _broken_stream(rule)
+    return _broken_stream(rule, surface)

@@ -10,9 +10,19 @@ that kind of consumer receives it in production.
   event as a dict without ``action`` and ``callClientId``; a missing method means the event is
   not handled; non-telephony events are not dispatched. Given a class, each stream gets a
   fresh instance;
+* :class:`PipecatConsumer`: a pipecat bot (a :class:`Pipecat` factory of its transport): each
+  event goes to the handlers the bot registered for it, called as pipecat calls them,
+  ``handler(transport, data)`` or ``handler(transport, sip_endpoint)``, awaited when they are
+  ``async def``; a fresh transport for each stream;
 * :class:`ProgramConsumer`: any program reading one stream as NDJSON on stdin (a
   :class:`Program`). Exit 0 means handled; a non-zero exit, a crash or a timeout is a
   failure, with its stderr.
+
+The daily-python consumers (an EventHandler, a pipecat bot) get daily-python's shapes
+(``surface = "daily-python"``): what daily-python documents, not daily-js's objects. In
+production neither library lets a handler's exception out: daily-python hands it to
+``sys.unraisablehook``, pipecat logs it. Here each handler is called directly, so an
+exception is the failure it is.
 
 "Clean rejection" of broken input: a Python consumer raises one of the exception types the
 user declares, a program exits with one of the declared codes. Ignoring broken input is fine
@@ -22,6 +32,7 @@ too. Anything else is a failure, and valid input must never raise nor exit non-z
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import json
@@ -30,7 +41,7 @@ import shlex
 import signal
 import subprocess
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,20 +109,46 @@ class Outcome:
         return self.status == "failed"
 
 
+@dataclass(frozen=True)
+class Pipecat:
+    """A pipecat bot to fuzz: ``factory()`` (sync or async, no arguments) returns a transport (a
+    ``DailyTransport``, or any pipecat object with ``add_event_handler``) with the bot's
+    handlers registered."""
+
+    factory: Callable[[], Any]
+
+
+class ConsumerSetupError(Exception):
+    """The consumer cannot be set up (a class that cannot be constructed, a factory that fails):
+    a mistake in how it is given, not a failure on an event."""
+
+
+class NeverAwaited(Exception):
+    """A daily-python ``EventHandler`` method is ``async def``: daily-python calls it from its own
+    thread and never awaits the coroutine, so its body never runs."""
+
+
 class Consumer:
     """Delivers streams to one consumer; :func:`as_consumer` picks the adapter.
 
     Arguments:
-        target: what is driven (a callable, an EventHandler class or instance, a Program).
+        target: what is driven (a callable, an EventHandler class or instance, a Pipecat bot,
+            a Program).
         name: how reports name it (``module:object`` or the command line).
     """
 
     #: Whether the consumer is a program, run once per stream (not a Python object).
     program = False
+    #: Whose shapes the consumer gets (:data:`~.generate.GENERATED_SURFACES`).
+    surface = "daily-js"
 
     def __init__(self, target: Any, name: str) -> None:
         self.target = target
         self.name = name
+
+    def replay(self, spec: str | None, path: str) -> str:
+        """The shell command that delivers the stream in ``path`` again (``spec``: MODULE:OBJECT)."""
+        return f"python -m conformance.consumers {shlex.quote(spec or self.name)} {path}"
 
     def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
         """Deliver one stream; ``broken`` input may be rejected as it says, not failed on."""
@@ -125,10 +162,11 @@ class _PythonConsumer(Consumer):
         # Each event is a fresh copy (as a real SDK builds a fresh object per event), so a
         # consumer that mutates its argument cannot change what the report shows.
         events = [json.loads(json.dumps(e)) for e in stream]
+        calls = self.calls(events)  # a setup error is raised here, not taken for a failure
         loop: asyncio.AbstractEventLoop | None = None
         index = 0
         try:
-            for index, call in self.calls(events):  # noqa: B007 - `index` is read in the except clause
+            for index, call in calls:  # noqa: B007 - `index` is read in the except clause
                 result = call()
                 if inspect.isawaitable(result):
                     if loop is None:
@@ -146,42 +184,164 @@ class _PythonConsumer(Consumer):
                 loop.close()
         return Outcome("handled")
 
-    def calls(self, events: list[Event]) -> Iterable[tuple[int, Callable[[], Any]]]:
-        """``(index, call)`` for each event the consumer gets, in order."""
+    def calls(self, events: list[Event]) -> Iterator[tuple[int, Callable[[], Any]]]:
+        """``(index, call)`` for each event the consumer gets, in order; ready to iterate (a
+        setup error is raised before it is returned)."""
         raise NotImplementedError
 
 
 class CallableConsumer(_PythonConsumer):
     """A callable taking one event dict, sync or async."""
 
-    def calls(self, events: list[Event]) -> Iterable[tuple[int, Callable[[], Any]]]:
-        for i, event in enumerate(events):
-            yield i, functools.partial(self.target, event)
+    def calls(self, events: list[Event]) -> Iterator[tuple[int, Callable[[], Any]]]:
+        return ((i, functools.partial(self.target, event)) for i, event in enumerate(events))
+
+
+def daily_python_call(event: Event) -> tuple[str, Any] | None:
+    """``(handler name, argument)`` of the callback daily-python makes for ``event`` (a generated
+    event: the ``action`` it stands for beside its data), or ``None`` when it makes none: a
+    non-telephony event, or a ``dialin-ready`` without ``sipEndpoint`` (``args_from_event``
+    returns None, reference 9.1)."""
+    action = event.get("action")
+    if action not in HANDLER_METHODS:
+        return None
+    if action == "dialin-ready":
+        return (HANDLER_METHODS[action], event["sipEndpoint"]) if "sipEndpoint" in event else None
+    return HANDLER_METHODS[action], {k: v for k, v in event.items() if k not in ("action", "callClientId")}
 
 
 class HandlerConsumer(_PythonConsumer):
     """A daily-python ``EventHandler`` (class or instance), called as daily-python calls it."""
 
-    def calls(self, events: list[Event]) -> Iterable[tuple[int, Callable[[], Any]]]:
-        handler = self.target() if isinstance(self.target, type) else self.target  # fresh per stream
+    surface = "daily-python"
+
+    def __init__(self, target: Any, name: str) -> None:
+        super().__init__(target, name)
+        self._fresh()  # a class that cannot be built is a setup error, found before fuzzing
+
+    def _fresh(self) -> Any:
+        if not isinstance(self.target, type):
+            return self.target
+        try:
+            return self.target()  # a fresh one per stream, as a bot builds one per call
+        except Exception as exc:
+            raise ConsumerSetupError(
+                f"cannot construct {self.name}: {type(exc).__name__}: {exc}; give a class that needs no "
+                "arguments, or an instance (MODULE:INSTANCE)"
+            ) from exc
+
+    def calls(self, events: list[Event]) -> Iterator[tuple[int, Callable[[], Any]]]:
+        handler = self._fresh()
+        return self._calls(handler, events)
+
+    def _calls(self, handler: Any, events: list[Event]) -> Iterator[tuple[int, Callable[[], Any]]]:
         for i, event in enumerate(events):
-            action = event.get("action")
-            method = getattr(handler, HANDLER_METHODS[action], None) if action in HANDLER_METHODS else None
-            if method is None:
+            call = daily_python_call(event)
+            method = getattr(handler, call[0], None) if call is not None else None
+            if call is None or method is None:
                 continue  # not a telephony event, or not handled: daily-python calls nothing
-            if action == "dialin-ready":
-                if "sipEndpoint" not in event:
-                    continue  # daily-python's args_from_event returns None: no call
-                yield i, functools.partial(method, event["sipEndpoint"])
+            if inspect.iscoroutinefunction(method):
+                yield i, functools.partial(_never_awaited, call[0])
             else:
-                data = {k: v for k, v in event.items() if k not in ("action", "callClientId")}
-                yield i, functools.partial(method, data)
+                yield i, functools.partial(method, call[1])
+
+
+def _never_awaited(name: str) -> None:
+    raise NeverAwaited(
+        f"{name} is async def: daily-python calls it from its own thread and never awaits the coroutine, "
+        "so its body would never run (make it a plain def, and hand the work to your event loop)"
+    )
+
+
+class PipecatConsumer(Consumer):
+    """A pipecat bot: a fresh transport per stream, each event given to the handlers the bot
+    registered for it, as pipecat calls them (reference 9.2) but with their exceptions let out."""
+
+    surface = "daily-python"
+
+    def __init__(self, target: Pipecat, name: str) -> None:
+        super().__init__(target, name)
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._released(loop.run_until_complete(self._built())))
+        finally:
+            loop.close()
+
+    def replay(self, spec: str | None, path: str) -> str:
+        return f"python -m conformance.consumers --pipecat {shlex.quote(spec or self.name)} {path}"
+
+    def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
+        events = [json.loads(json.dumps(e)) for e in stream]
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(self._deliver(events, broken))
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _deliver(self, events: list[Event], broken: Rejection | None) -> Outcome:
+        transport = await self._built()
+        index = 0
+        try:
+            for index, event in enumerate(events):  # noqa: B007 - `index` is read in the except clause
+                call = daily_python_call(event)
+                if call is None:
+                    continue
+                name, arg = call
+                registered = getattr(transport, "_event_handlers", {}).get(name)
+                for handler in list(getattr(registered, "handlers", ())):
+                    # pipecat awaits a handler when it is a coroutine function, else calls it.
+                    if inspect.iscoroutinefunction(handler):
+                        await handler(transport, arg)
+                    else:
+                        handler(transport, arg)
+        except Exception as exc:
+            if broken is not None and isinstance(exc, broken.exceptions):
+                return Outcome("rejected", exception=exc, index=index)
+            return Outcome(
+                "failed", exception=exc, index=index, consumer_traceback=_consumer_frames(exc), reason=_one_line(exc)
+            )
+        finally:
+            await self._released(transport)
+        return Outcome("handled")
+
+    async def _built(self) -> Any:
+        try:
+            transport = self.target.factory()
+            if inspect.isawaitable(transport):
+                transport = await transport
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise ConsumerSetupError(f"{self.name} could not build the bot's transport: {reason}") from exc
+        if not isinstance(getattr(transport, "_event_handlers", None), dict):
+            raise ConsumerSetupError(
+                f"{self.name} returned {type(transport).__name__}, not a pipecat transport "
+                "(a DailyTransport, or a pipecat object with event handlers)"
+            )
+        return transport
+
+    @staticmethod
+    async def _released(transport: Any) -> None:
+        """Let the transport's own tasks end, and release its daily-python CallClient, which holds
+        native threads until released (a pipecat DailyTransport keeps it at ``_client._client``)."""
+        cleanup = getattr(transport, "cleanup", None)
+        if callable(cleanup):
+            with contextlib.suppress(Exception):
+                await cleanup()
+        call_client = getattr(getattr(transport, "_client", None), "_client", None)
+        release = getattr(call_client, "release", None)
+        if callable(release):
+            with contextlib.suppress(Exception):
+                release()
 
 
 class ProgramConsumer(Consumer):
     """A program run once per stream, the stream on its stdin as NDJSON."""
 
     program = True
+
+    def replay(self, spec: str | None, path: str) -> str:
+        return f"{self.name} < {path}"
 
     def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
         program: Program = self.target
@@ -215,12 +375,15 @@ def is_handler(obj: Any) -> bool:
 
 
 def as_consumer(target: Any, name: str | None = None) -> Consumer:
-    """The adapter for ``target``: a :class:`Program`, an EventHandler class or instance
-    (anything with an ``on_dialin_*``/``on_dialout_*`` method), or a callable."""
+    """The adapter for ``target``: a :class:`Program`, a :class:`Pipecat` bot, an EventHandler
+    class or instance (anything with an ``on_dialin_*``/``on_dialout_*`` method), or a callable.
+    Raises :class:`ConsumerSetupError` for one that cannot be set up."""
     if isinstance(target, Consumer):
         return target
     if isinstance(target, Program):
         return ProgramConsumer(target, name or target.display)
+    if isinstance(target, Pipecat):
+        return PipecatConsumer(target, name or _name_of(target.factory))
     if is_handler(target):
         return HandlerConsumer(target, name or _name_of(target))
     if callable(target):

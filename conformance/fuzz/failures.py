@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,16 +91,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "consumer"
 
 
-def write_failure(failure: ConsumerFailure, directory: Path, spec: str | None) -> None:
-    """Write the failing stream as NDJSON and fill in the replay and check commands."""
+def write_failure(failure: ConsumerFailure, directory: Path, replay: Callable[[str], str]) -> None:
+    """Write the failing stream as NDJSON and fill in the replay and check commands; ``replay``
+    gives the consumer's replay command for a (shell-quoted) file."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{_slug(failure.consumer)}--{failure.family}.ndjson"
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.events), encoding="utf-8")
     failure.path = path
     shown = shlex.quote(str(path))
-    if spec is None:  # a program
-        failure.replay = f"{failure.consumer} < {shown}"
-    else:
-        failure.replay = f"python -m conformance.consumers {shlex.quote(spec)} {shown}"
+    failure.replay = replay(shown)
     flags = " --telephony-partial --telephony-allow-empty" if failure.family.endswith("events") else ""
     failure.check = f"pytest --telephony-conformance {shown}{flags}"

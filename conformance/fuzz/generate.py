@@ -17,8 +17,11 @@ from hypothesis import strategies as st
 
 from .. import refs
 from ..schemas import event_schemas, load_schemas, python_pattern, schemas_by_id
-from ..surfaces import DEFS_SCHEMA
+from ..surfaces import DAILY_PYTHON_DOCUMENTED, DEFS_SCHEMA, daily_python_schema_file
 from .values import REALISTIC, REALISTIC_PATTERNS, header_names, json_values
+
+#: The surfaces events are generated for: daily-js objects, or what daily-python hands a handler.
+GENERATED_SURFACES = ("daily-js", "daily-python")
 
 Event = dict[str, Any]
 Strategy = st.SearchStrategy
@@ -121,14 +124,18 @@ def object_strategy(
 
 
 @functools.cache
-def known_fields() -> frozenset[str]:
-    """Every property name any event schema uses: an extra field must not be one of them
-    (an extra ``destination`` on a dial-in event would take part in the L305 identity check)."""
+def known_fields(surface: str = "daily-js") -> frozenset[str]:
+    """Every property name the surface's event schemas use: an extra field must not be one of
+    them (an extra ``destination`` on a dial-in event would take part in the L305 identity
+    check)."""
     names = {"action"}
     for es in event_schemas().values():
         names |= es.documented
         for nested in es.nested_documented.values():
             names |= nested
+    if surface == "daily-python":
+        for action in DAILY_PYTHON_DOCUMENTED:
+            names |= set(load_schemas()[daily_python_schema_file(action)]["properties"])
     return frozenset(names)
 
 
@@ -136,18 +143,40 @@ _EXTRA_NAMES = ("displayName", "participantId", "timestamp", "region", "codec", 
 
 
 @functools.cache
-def extra_fields() -> Strategy[dict[str, Any]]:
+def extra_fields(surface: str = "daily-js") -> Strategy[dict[str, Any]]:
     """Unknown fields, as an event from a newer Daily would carry (D6, D20, D24); often none."""
-    names = [n for n in _EXTRA_NAMES if n not in known_fields()]
+    names = [n for n in _EXTRA_NAMES if n not in known_fields(surface)]
     some = st.dictionaries(st.sampled_from(names), json_values(), min_size=1, max_size=2)
     return st.one_of(st.just({}), some)
 
 
 @functools.cache
-def event_strategy(action: str) -> Strategy[Event]:
-    """Valid events of one telephony action, from its schema, sometimes with extra fields."""
-    schema = event_schemas()[action].schema
-    return object_strategy(schema, schema["$id"], extras=extra_fields())
+def event_strategy(action: str, surface: str = "daily-js") -> Strategy[Event]:
+    """Valid events of one telephony action, from its schema on ``surface``, sometimes with
+    extra fields.
+
+    A daily-python event is what its handler is given, with the ``action`` it stands for (and,
+    in a stream, the ``callClientId`` of its client) beside it, for the consumer adapter to take
+    off: the keys daily-python documents for it always (:data:`DAILY_PYTHON_DOCUMENTED`,
+    ``sessionId`` only sometimes where an event may come before its session, L12), the other
+    keys of its profile sometimes; ``dialin-ready``'s is its ``sipEndpoint`` string alone.
+    """
+    if surface == "daily-js":
+        schema = event_schemas()[action].schema
+        return object_strategy(schema, schema["$id"], extras=extra_fields())
+    if surface != "daily-python":
+        raise ValueError(f"events are generated for {', '.join(GENERATED_SURFACES)}, not {surface!r}")
+    profile = load_schemas()[daily_python_schema_file(action)]
+    if action == "dialin-ready":
+        return value_strategy(profile, profile["$id"], "sipEndpoint").map(
+            lambda endpoint: {"action": action, "sipEndpoint": endpoint}
+        )
+    optional_session = "sessionId" not in profile["required"]
+    promised = [k for k in DAILY_PYTHON_DOCUMENTED[action] if not (k == "sessionId" and optional_session)]
+    shaped = {**profile, "required": promised}
+    return object_strategy(shaped, profile["$id"], extras=extra_fields(surface)).map(
+        lambda data: {"action": action, **data}
+    )
 
 
 @functools.cache
@@ -156,7 +185,22 @@ def def_value(name: str) -> Strategy[Any]:
     return value_strategy({"$ref": f"{DEFS_SCHEMA}#/$defs/{name}"}, DEFS_SCHEMA, name)
 
 
-def field_schema(action: str, name: str) -> tuple[dict[str, Any], str, str | None]:
-    """``(schema, base, def name)`` of one property of an action's schema, ``$ref``s followed."""
-    schema = event_schemas()[action].schema
-    return resolved(schema["properties"][name], schema["$id"])
+def surface_schema(action: str, surface: str = "daily-js") -> dict[str, Any]:
+    """The schema of an action's events on ``surface``: its daily-js schema or its daily-python profile."""
+    if surface == "daily-python":
+        return load_schemas()[daily_python_schema_file(action)]
+    return event_schemas()[action].schema
+
+
+def event_fields(action: str, surface: str = "daily-js") -> tuple[dict[str, Any], list[str]]:
+    """``(properties, required)`` of an action's generated events on ``surface``. daily-python's
+    ``dialin-ready`` is its ``sipEndpoint`` alone (see :func:`event_strategy`)."""
+    schema = surface_schema(action, surface)
+    if surface == "daily-python" and action == "dialin-ready":
+        return {"sipEndpoint": schema}, ["sipEndpoint"]
+    return schema["properties"], [name for name in schema.get("required", []) if name != "action"]
+
+
+def field_schema(action: str, name: str, surface: str = "daily-js") -> tuple[dict[str, Any], str, str | None]:
+    """``(schema, base, def name)`` of one field of an action's events, ``$ref``s followed."""
+    return resolved(event_fields(action, surface)[0][name], surface_schema(action, surface)["$id"])

@@ -43,6 +43,12 @@ OPTIONS = (
         {"action": "append", "default": [], "metavar": "MODULE:OBJECT"},
     ),
     Option(
+        "telephony-pipecat",
+        "fuzz a pipecat bot's handlers: FACTORY (sync or async, no arguments) returns its transport with "
+        "the handlers registered; a fresh one per stream; repeatable",
+        {"action": "append", "default": [], "metavar": "MODULE:FACTORY"},
+    ),
+    Option(
         "telephony-consumer-cmd",
         'fuzz a program reading one stream as NDJSON on stdin ("node app.js"); exit 0 = handled; repeatable',
         {"action": "append", "default": [], "metavar": "COMMAND"},
@@ -151,7 +157,7 @@ class FuzzItem(ReportingItem):
             reject_exit_codes=settings.reject_exit_codes,
         )
         if failure is not None:
-            write_failure(failure, settings.failures_dir, self.spec)
+            write_failure(failure, settings.failures_dir, lambda path: self.consumer.replay(self.spec, path))
             raise FuzzFailure(failure.render())
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:

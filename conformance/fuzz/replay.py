@@ -1,4 +1,4 @@
-"""Replaying a failing stream: ``python -m conformance.consumers MODULE:OBJECT FILE.ndjson``.
+"""Replaying a failing stream: ``python -m conformance.consumers [--pipecat] MODULE:OBJECT FILE.ndjson``.
 
 The command a failure prints (:mod:`.failures`): it feeds the NDJSON file to the Python
 consumer again, through the same adapter, and lets its exception propagate with a full
@@ -13,17 +13,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..loader import load_object
-from .consumers import as_consumer
+from .consumers import Pipecat, as_consumer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Feed an NDJSON file to a Python consumer; its exception propagates with a full traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
+    pipecat = args[:1] == ["--pipecat"]
+    args = args[1:] if pipecat else args
     if len(args) != 2:
-        print("usage: python -m conformance.consumers MODULE:OBJECT FILE.ndjson", file=sys.stderr)
+        print("usage: python -m conformance.consumers [--pipecat] MODULE:OBJECT FILE.ndjson", file=sys.stderr)
         return 2
     spec, path = args
-    consumer = as_consumer(load_object(spec), spec)
+    target = load_object(spec)
+    consumer = as_consumer(Pipecat(target) if pipecat else target, spec)
     events = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     outcome = consumer.deliver(events)
     if outcome.failed:

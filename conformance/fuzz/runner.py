@@ -17,7 +17,15 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..surfaces import ACTIONS
-from .consumers import DEFAULT_REJECT, DEFAULT_REJECT_EXIT_CODES, Consumer, Outcome, Rejection, as_consumer
+from .consumers import (
+    DEFAULT_REJECT,
+    DEFAULT_REJECT_EXIT_CODES,
+    Consumer,
+    ConsumerSetupError,
+    Outcome,
+    Rejection,
+    as_consumer,
+)
 from .failures import ConsumerFailed, ConsumerFailure, write_failure
 from .settings import DEFAULT_EXAMPLES, DEFAULT_SEED, FAILURES_DIR, FAMILIES, VALID_FAMILIES
 from .strategies import BROKEN_EVENT_RULES, BROKEN_STREAM_RULES, broken_events, broken_streams, events, streams
@@ -25,18 +33,18 @@ from .strategies import BROKEN_EVENT_RULES, BROKEN_STREAM_RULES, broken_events, 
 Event = dict[str, Any]
 
 
-def _family_strategy(family: str) -> Any:
+def _family_strategy(family: str, surface: str) -> Any:
     # The event families draw one event of each action (one broken event per rule) per
     # example, each delivered alone: every action is tried in every example, so a bug in the
     # handling of one action is found within few examples, whatever the seed.
     if family == "events":
-        return st.tuples(*(events(a) for a in ACTIONS))
+        return st.tuples(*(events(a, surface) for a in ACTIONS))
     if family == "streams":
-        return streams()
+        return streams(surface=surface)
     if family == "broken-events":
-        return st.tuples(*(broken_events(r) for r in BROKEN_EVENT_RULES))
+        return st.tuples(*(broken_events(r, surface) for r in BROKEN_EVENT_RULES))
     if family == "broken-streams":
-        return st.tuples(*(broken_streams(r) for r in BROKEN_STREAM_RULES))
+        return st.tuples(*(broken_streams(r, surface) for r in BROKEN_STREAM_RULES))
     raise ValueError(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
 
 
@@ -82,7 +90,7 @@ def fuzz_family(
 
     driver = as_consumer(consumer)
     rejection = Rejection(reject, reject_exit_codes)
-    strategy = _family_strategy(family)
+    strategy = _family_strategy(family, driver.surface)
     program = driver.program
     budget = shrink_budget if shrink_budget is not None else (100 if program else 1000)
     seen: list[tuple[list[Event], Any, Outcome]] = []
@@ -132,8 +140,8 @@ def fuzz_family(
     try:
         run()
     except Exception as exc:
-        if not seen:
-            raise  # not the consumer's failure: a bug here or in hypothesis, shown as it is
+        if not seen or isinstance(exc, ConsumerSetupError):
+            raise  # not the consumer's failure on an event: a setup error, or a bug here or in hypothesis
         # The last failing delivery is hypothesis's final replay of the shrunk example.
         stream, broken, delivery = seen[-1]
         flaky = exc is not best["exc"]
@@ -213,8 +221,7 @@ def fuzz_consumer(
             reject_exit_codes=tuple(reject_exit_codes),
         )
         if failure is not None:
-            replay_spec = None if driver.program else (spec or driver.name)
-            write_failure(failure, Path(failures_dir), replay_spec)
+            write_failure(failure, Path(failures_dir), lambda path: driver.replay(spec, path))
             failures.append(failure)
     if failures and raise_on_failure:
         raise ConsumerFailed(failures)

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from ..loader import LoadError, load_exception, load_object
-from .consumers import DEFAULT_REJECT_EXIT_CODES, DEFAULT_TIMEOUT, Consumer, Program, as_consumer
+from .consumers import (
+    DEFAULT_REJECT_EXIT_CODES,
+    DEFAULT_TIMEOUT,
+    Consumer,
+    ConsumerSetupError,
+    Pipecat,
+    Program,
+    as_consumer,
+)
 
 #: Examples per family: enough to catch every planted bug in tests/fuzz with the default seed.
 DEFAULT_EXAMPLES = 60
@@ -47,16 +55,19 @@ class FuzzSettings:
         """The settings from ``option(name)`` (pytest's ``getoption``), or ``None`` when no
         consumer is given; ``folder`` is where failing streams go."""
         specs: list[str] = option("telephony_consumer")
+        bots: list[str] = option("telephony_pipecat")
         commands: list[str] = option("telephony_consumer_cmd")
-        if not specs and not commands:
+        if not specs and not bots and not commands:
             return None
         base = options_defaults(option)
         consumers: list[tuple[Consumer, str | None]] = []
-        for spec in specs:
-            try:
-                consumers.append((as_consumer(load_object(spec), spec), spec))
-            except (LoadError, TypeError) as exc:
-                raise SettingsError(f"--telephony-consumer: {exc}") from None
+        for flag, given, kind in (("consumer", specs, None), ("pipecat", bots, Pipecat)):
+            for spec in given:
+                try:
+                    target = load_object(spec, example="bot:make_transport" if kind else "handlers:on_event")
+                    consumers.append((as_consumer(kind(target) if kind else target, spec), spec))
+                except (LoadError, TypeError, ConsumerSetupError) as exc:
+                    raise SettingsError(f"--telephony-{flag}: {exc}") from None
         timeout = float(option("telephony_timeout"))
         for command in commands:
             program = Program(command, timeout=timeout)

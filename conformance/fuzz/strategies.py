@@ -35,7 +35,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..surfaces import ACTIONS
+from ..surfaces import ACTIONS, HANDLER_METHODS
 from .broken import BROKEN_EVENT_RULES, BROKEN_STREAM_RULES, Broken, broken_events, broken_streams
 from .generate import event_strategy
 from .streams import NON_TELEPHONY_ACTIONS, streams
@@ -48,6 +48,7 @@ __all__ = [
     "REALISTIC",
     "REALISTIC_PATTERNS",
     "Broken",
+    "as_daily_python_record",
     "broken_events",
     "broken_streams",
     "events",
@@ -56,7 +57,9 @@ __all__ = [
 ]
 
 
-def events(action: str | Sequence[str] | None = None) -> st.SearchStrategy[dict[str, Any]]:
+def events(
+    action: str | Sequence[str] | None = None, surface: str = "daily-js"
+) -> st.SearchStrategy[dict[str, Any]]:
     """Valid telephony events of one action, of several, or of any of the ten.
 
     Each is built from its schema: only the required fields, every field, or a mix; ``null``
@@ -67,6 +70,10 @@ def events(action: str | Sequence[str] | None = None) -> st.SearchStrategy[dict[
 
     A single event is what a consumer sees when it joins mid-call: the checker finds no
     error in it under ``--partial`` (a lone ``dialin-stopped`` is a start-less stop otherwise).
+
+    ``surface="daily-python"`` gives what daily-python hands the event's handler: the keys
+    daily-python documents always, the other keys daily-js may carry sometimes, beside the
+    ``action`` it stands for (``as_daily_python_record`` writes it as a capture line).
     """
     if action is None:
         chosen: Sequence[str] = ACTIONS
@@ -78,5 +85,20 @@ def events(action: str | Sequence[str] | None = None) -> st.SearchStrategy[dict[
     if unknown:
         raise ValueError(f"not a telephony action: {', '.join(unknown)} (known: {', '.join(ACTIONS)})")
     if len(chosen) == 1:
-        return event_strategy(chosen[0])
-    return st.one_of([event_strategy(a) for a in chosen])
+        return event_strategy(chosen[0], surface)
+    return st.one_of([event_strategy(a, surface) for a in chosen])
+
+
+def as_daily_python_record(event: dict[str, Any]) -> dict[str, Any]:
+    """A generated daily-python event (``surface="daily-python"``) as a capture line
+    (``schemas/daily-python-record.schema.json``): ``{"handler", "client", "data"}``."""
+    action = event["action"]
+    handler = HANDLER_METHODS.get(action, "on_" + str(action).replace("-", "_"))
+    record: dict[str, Any] = {"handler": handler}
+    if isinstance(event.get("callClientId"), str):
+        record["client"] = event["callClientId"]
+    if action == "dialin-ready":
+        record["data"] = event.get("sipEndpoint")
+    else:
+        record["data"] = {k: v for k, v in event.items() if k not in ("action", "callClientId")}
+    return record

@@ -82,9 +82,9 @@ def _session(draw: st.DrawFn, client: str, session_id: str, shape: dict[str, Any
     return PlannedSession(direction, client, session_id, identity, actions)
 
 
-def _session_event(draw: st.DrawFn, session: PlannedSession, action: str) -> Event:
+def _session_event(draw: st.DrawFn, session: PlannedSession, action: str, surface: str) -> Event:
     """A valid event of ``action`` for ``session``: its key and, where present, its identity."""
-    event = draw(event_strategy(action))
+    event = draw(event_strategy(action, surface))
     event["callClientId"] = session.client
     event["sessionId"] = session.session_id
     for name in IDENTITY_FIELDS:
@@ -95,14 +95,14 @@ def _session_event(draw: st.DrawFn, session: PlannedSession, action: str) -> Eve
 
 @st.composite
 def _session_group(
-    draw: st.DrawFn, clients: list[str], shape: dict[str, Any] | None
+    draw: st.DrawFn, clients: list[str], shape: dict[str, Any] | None, surface: str
 ) -> tuple[PlannedSession, list[Event]]:
     session = draw(_session(draw(st.sampled_from(clients)), draw(def_value("sessionId")), shape))
-    return session, [_session_event(draw, session, a) for a in session.actions]
+    return session, [_session_event(draw, session, a, surface) for a in session.actions]
 
 
 @st.composite
-def _lone_event(draw: st.DrawFn, clients: list[str], other_events: bool) -> Event:
+def _lone_event(draw: st.DrawFn, clients: list[str], other_events: bool, surface: str) -> Event:
     """``dialin-ready`` (room-scoped, L3), a session-less ``dialout-error``/``-warning`` (L12),
     or a non-telephony event."""
     kinds = ("dialin-ready", "dialout-error", "dialout-warning", *(("other",) if other_events else ()))
@@ -111,7 +111,7 @@ def _lone_event(draw: st.DrawFn, clients: list[str], other_events: bool) -> Even
         event: Event = {"action": draw(st.sampled_from(NON_TELEPHONY_ACTIONS))}
         event.update(draw(st.dictionaries(st.sampled_from(("participant", "data", "fromId", "text")), json_values())))
     else:
-        event = draw(event_strategy(kind))
+        event = draw(event_strategy(kind, surface))
         event.pop("sessionId", None)
     event["callClientId"] = draw(st.sampled_from(clients))
     return event
@@ -129,16 +129,18 @@ def plan_stream(
     max_call_clients: int,
     other_events: bool,
     victim: dict[str, Any] | None = None,
+    surface: str = "daily-js",
 ) -> tuple[Plan, list[PlannedSession]]:
-    """A valid stream, each event tagged with its session; session 0 has shape ``victim``."""
+    """A valid stream of ``surface``'s events, each tagged with its session; session 0 has shape
+    ``victim``."""
     n_clients = draw(st.integers(1, max_call_clients))
     clients = draw(st.lists(def_value("callClientId"), min_size=n_clients, max_size=n_clients, unique=True))
     # Sessions are a list (not a count), so shrinking can drop any of them, not only the last.
     # Unique ids: a session id seen twice would be one session to the checker and consumers.
-    first = [draw(_session_group(clients, victim))] if victim is not None else []
+    first = [draw(_session_group(clients, victim, surface))] if victim is not None else []
     rest = draw(
         st.lists(
-            _session_group(clients, None),
+            _session_group(clients, None, surface),
             min_size=max(0, min_sessions - len(first)),
             max_size=max_sessions - len(first),
             unique_by=lambda g: g[0].session_id,
@@ -149,7 +151,7 @@ def plan_stream(
     sessions = [s for s, _ in chosen]
     groups: list[list[tuple[int | None, Event]]] = [[(i, e) for e in evs] for i, (_, evs) in enumerate(chosen)]
     # Room-scoped and session-less events (L3, L12), and non-telephony events.
-    for event in draw(st.lists(_lone_event(clients, other_events), max_size=5)):
+    for event in draw(st.lists(_lone_event(clients, other_events, surface), max_size=5)):
         groups.append([(None, event)])
     # Interleave: a permutation of group tokens, each group keeping its own order.
     tokens = draw(st.permutations([g for g, items in enumerate(groups) for _ in items]))
@@ -162,7 +164,12 @@ def plan_stream(
 
 
 def streams(
-    *, min_sessions: int = 1, max_sessions: int = 6, max_call_clients: int = 3, other_events: bool = True
+    *,
+    min_sessions: int = 1,
+    max_sessions: int = 6,
+    max_call_clients: int = 3,
+    other_events: bool = True,
+    surface: str = "daily-js",
 ) -> Strategy[list[Event]]:
     """Valid streams (whole captures) as lists of event dicts, in delivery order.
 
@@ -173,10 +180,13 @@ def streams(
     ``max_call_clients`` call clients, and non-telephony events are mixed in. Within a
     session, sipCallId, destination, origin and provider never change.
 
+    With ``surface="daily-python"`` each event is what daily-python hands its handler (see
+    :func:`~.generate.event_strategy`), beside the ``action`` and ``callClientId`` it stands for.
+
     The checker finds nothing in any of them with the default options: no error, no warning.
     """
     if min_sessions < 1 or max_sessions < min_sessions:
         raise ValueError("need 1 <= min_sessions <= max_sessions (a capture needs a telephony event)")
-    return plan_stream(min_sessions, max_sessions, max_call_clients, other_events).map(
+    return plan_stream(min_sessions, max_sessions, max_call_clients, other_events, surface=surface).map(
         lambda built: [event for _, event in built[0]]
     )

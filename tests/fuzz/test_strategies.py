@@ -18,6 +18,7 @@ from conformance.strategies import (
     BROKEN_EVENT_RULES,
     REALISTIC,
     REALISTIC_PATTERNS,
+    as_daily_python_record,
     broken_events,
     broken_streams,
     events,
@@ -56,6 +57,41 @@ def test_a_broken_event_fails_on_exactly_its_rule(broken: Any) -> None:
 @given(broken_streams())
 def test_a_broken_stream_fails_on_exactly_its_rule(broken: Any) -> None:
     found = findings(broken.events)
+    assert broken.rule in {f.rule for f in found}
+    assert {f.rule for f in found if f.severity is Severity.ERROR} <= {broken.rule}
+
+
+# --- the daily-python surface: the same promises, of what daily-python hands a handler ---------
+def python_findings(evs: list[dict[str, Any]], **options: Any) -> list[Finding]:
+    return findings([as_daily_python_record(e) for e in evs], **options)
+
+
+@FAST
+@given(events(surface="daily-python"))
+def test_a_lone_daily_python_event_is_valid_mid_call(event: dict[str, Any]) -> None:
+    assert "callClientId" not in event
+    assert python_findings([event], partial=True) == []
+
+
+@FAST
+@given(streams(surface="daily-python"))
+def test_a_daily_python_stream_has_no_finding_at_all(stream: list[dict[str, Any]]) -> None:
+    assert python_findings(stream) == []
+
+
+@FAST
+@given(broken_events(surface="daily-python"))
+def test_a_broken_daily_python_event_fails_on_exactly_its_rule(broken: Any) -> None:
+    (event,) = broken.events
+    if not isinstance(event.get("action"), str) or event == {"action": "dialin-ready"}:
+        return  # no action (C109), or no SIP endpoint: daily-python makes no call for them
+    assert {f.rule for f in python_findings(broken.events, partial=True, allow_empty=True)} == {broken.rule}, broken
+
+
+@FAST
+@given(broken_streams(surface="daily-python"))
+def test_a_broken_daily_python_stream_fails_on_exactly_its_rule(broken: Any) -> None:
+    found = python_findings(broken.events)
     assert broken.rule in {f.rule for f in found}
     assert {f.rule for f in found if f.severity is Severity.ERROR} <= {broken.rule}
 
