@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from . import __version__
 from .check import CaptureSummary, CaptureUnreadable, capture_files, check_file
 from .check.gc_tuning import settle
+from .openapi import BODIES
 from .options import Options, add_check_options, options_from
 from .report import REPORTER_BY_NAME, Totals
 from .rules import RULES, replace_table, rule_table
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
 
     openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for an HTTP receiver of the events")
-    openapi.add_argument("--body", choices=("webhook", "client"), default="webhook", help="what the receiver is sent")
+    openapi.add_argument("--body", choices=BODIES, default="webhook", help="what the receiver is sent")
     openapi.add_argument("--path", default="/", help="the receiver endpoint's path (default /)")
 
     rules_ = sub.add_parser("rules", help="list the rules with their ids and severities")

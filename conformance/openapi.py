@@ -21,6 +21,7 @@ exact body (see :mod:`conformance.receivers.signing`).
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from .bundle import rewrite_refs
@@ -28,6 +29,7 @@ from .schemas import load_schemas, schema_version
 from .surfaces import (
     ACTIONS,
     DEFS_SCHEMA,
+    PINLESS_DIALIN_SCHEMA,
     UNION_SCHEMA,
     WEBHOOK_DEFS_SCHEMA,
     WEBHOOK_TYPES,
@@ -37,44 +39,97 @@ from .surfaces import (
     webhook_schema_file,
 )
 
-Body = Literal["webhook", "client"]
-BODIES: tuple[Body, ...] = ("webhook", "client")
+Body = Literal["webhook", "client", "pinless-dialin"]
+BODIES: tuple[Body, ...] = ("webhook", "client", "pinless-dialin")
 COMPONENTS = "#/components/schemas/"
 
 
-def _files(body: Body) -> tuple[list[str], str]:
-    """The schema files a body needs (event schemas first) and its union file."""
-    if body == "webhook":
-        files = [webhook_schema_file(t) for t in WEBHOOK_TYPES]
-        return [*files, WEBHOOK_DEFS_SCHEMA, DEFS_SCHEMA], WEBHOOK_UNION_SCHEMA
-    if body == "client":
-        return [event_schema_file(a) for a in ACTIONS] + [DEFS_SCHEMA], UNION_SCHEMA
-    raise ValueError(f"unknown body {body!r}: choose one of {', '.join(BODIES)}")
+@dataclass(frozen=True)
+class BodyKind:
+    """What one kind of receiver is sent, as the document describes it."""
+
+    events: tuple[str, ...]  # the schema files of the bodies it takes, one per event
+    support: tuple[str, ...]  # the files they refer to
+    union: str  # the file of any body it takes
+    key: str | None  # the field that names a body's event (None: one kind of body)
+    what: str  # a body, in words
+    title: str  # the receiver, in words
+    description: str
+    operation_id: str
+
+
+KINDS: dict[str, BodyKind] = {
+    "webhook": BodyKind(
+        tuple(webhook_schema_file(t) for t in WEBHOOK_TYPES),
+        (WEBHOOK_DEFS_SCHEMA, DEFS_SCHEMA),
+        WEBHOOK_UNION_SCHEMA,
+        "type",
+        "telephony webhook delivery",
+        "Telephony webhook receiver",
+        "Receives Daily's REST webhooks for SIP/PSTN dial-in and dial-out "
+        "(dialin.ready … dialout.warning). Daily signs each delivery: the headers "
+        "X-Webhook-Signature (HMAC-SHA256, base64) and X-Webhook-Timestamp; a receiver that "
+        "verifies them answers 401 or 403 to a wrong signature or a stale timestamp. "
+        "Deliveries may be retried (the same 'id' again) and may arrive out of order.",
+        "receiveTelephonyWebhook",
+    ),
+    "client": BodyKind(
+        tuple(event_schema_file(a) for a in ACTIONS),
+        (DEFS_SCHEMA,),
+        UNION_SCHEMA,
+        "action",
+        "telephony client event",
+        "Telephony client-event receiver",
+        "Receives daily-js/react-native telephony events forwarded from a client "
+        "(dialin-ready … dialout-warning), one event object per request.",
+        "receiveTelephonyClientEvent",
+    ),
+    "pinless-dialin": BodyKind(
+        (PINLESS_DIALIN_SCHEMA,),
+        (DEFS_SCHEMA,),
+        PINLESS_DIALIN_SCHEMA,
+        None,
+        "pinless dial-in call",
+        "Pinless dial-in receiver",
+        "Receives Daily's call to the room_creation_api URL of a pinless dial-in or SIP "
+        "interconnect config: a caller is on hold until the server creates a room and calls "
+        "pinlessCallUpdate. When the config is created or updated, Daily sends a verification "
+        "request, {\"To\": <the number>}, and recommends a 200 answer.",
+        "receivePinlessDialinCall",
+    ),
+}
+
+
+def kind_of(body: Body) -> BodyKind:
+    """The :class:`BodyKind` of ``body``; ``ValueError`` for an unknown one."""
+    if body not in KINDS:
+        raise ValueError(f"unknown body {body!r}: choose one of {', '.join(BODIES)}")
+    return KINDS[body]
 
 
 def body_schema(body: Body = "webhook") -> dict[str, Any]:
     """The request body's schema, as it appears in the document (refs into components)."""
-    events, _ = _files(body)
-    branches = events[: len(WEBHOOK_TYPES) if body == "webhook" else len(ACTIONS)]
-    what = "Daily telephony webhook delivery" if body == "webhook" else "Daily telephony client event"
+    kind = kind_of(body)
+    if len(kind.events) == 1:
+        return {"$ref": COMPONENTS + schema_name(kind.events[0])}
     return {
-        "description": f"One {what}: any of the ten, told apart by "
-        + ("'type'." if body == "webhook" else "'action'."),
-        "oneOf": [{"$ref": COMPONENTS + schema_name(f)} for f in branches],
+        "description": f"One {kind.what}: any of the ten, told apart by '{kind.key}'.",
+        "oneOf": [{"$ref": COMPONENTS + schema_name(f)} for f in kind.events],
     }
 
 
 def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
     """The OpenAPI 3.1 document of a receiver at ``path`` taking ``body`` events.
 
-    This is what ``telephony-conformance openapi [--body webhook|client] [--path /]`` prints
-    (as JSON). Raises ``ValueError`` for an unknown ``body`` or a ``path`` not starting with '/'.
+    This is what ``telephony-conformance openapi [--body webhook|client|pinless-dialin]
+    [--path /]`` prints (as JSON). Raises ``ValueError`` for an unknown ``body`` or a ``path``
+    not starting with '/'.
     """
     if not path.startswith("/"):
         raise ValueError(f"path {path!r} must start with '/'")
-    events, union = _files(body)
+    kind = kind_of(body)
     schemas = load_schemas()
-    files = [*events, union]
+    files = list(dict.fromkeys((*kind.events, *kind.support, kind.union)))
     name_of = {schemas[f]["$id"]: schema_name(f) for f in files}
     prefix_of = {uri: COMPONENTS + name for uri, name in name_of.items()}
     components: dict[str, Any] = {}
@@ -86,20 +141,10 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
         resource.pop("$schema", None)
         components[schema_name(f)] = resource
     webhook = body == "webhook"
-    description = (
-        "Receives Daily's REST webhooks for SIP/PSTN dial-in and dial-out "
-        "(dialin.ready … dialout.warning). Daily signs each delivery: the headers "
-        "X-Webhook-Signature (HMAC-SHA256, base64) and X-Webhook-Timestamp; a receiver that "
-        "verifies them answers 401 or 403 to a wrong signature or a stale timestamp. "
-        "Deliveries may be retried (the same 'id' again) and may arrive out of order."
-        if webhook
-        else "Receives daily-js/react-native telephony events forwarded from a client "
-        "(dialin-ready … dialout-warning), one event object per request."
-    )
     operation: dict[str, Any] = {
-        "operationId": "receiveTelephonyWebhook" if webhook else "receiveTelephonyClientEvent",
-        "summary": "Receive one telephony " + ("webhook delivery" if webhook else "client event"),
-        "description": description,
+        "operationId": kind.operation_id,
+        "summary": f"Receive one {kind.what}",
+        "description": kind.description,
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": body_schema(body)}},
@@ -116,7 +161,7 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
-            "title": "Telephony " + ("webhook" if webhook else "client-event") + " receiver",
+            "title": kind.title,
             "version": schema_version(),
             "description": "Generated by telephony-conformance from its JSON Schemas "
             f"(schema version {schema_version()}); every schema is embedded, nothing is fetched.",

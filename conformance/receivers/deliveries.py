@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..openapi import Body
+from ..openapi import Body, kind_of
 from ..schemas import load_schemas
-from ..surfaces import ACTIONS, WEBHOOK_TYPES, event_schema_file, webhook_schema_file
+from ..surfaces import webhook_schema_file
 from .checks import CHECKS, Delivery, Failure
 from .signing import STALE_AFTER, Signer
 from .transport import Receiver
@@ -26,18 +26,14 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def _examples(body: Body) -> list[dict[str, Any]]:
-    if body == "webhook":
-        files = [webhook_schema_file(t) for t in WEBHOOK_TYPES]
-    else:
-        files = [event_schema_file(a) for a in ACTIONS]
-    return [copy.deepcopy(e) for f in files for e in load_schemas()[f]["examples"]]
+def _examples(body: Body) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(documented example, its schema)`` of each event a ``body`` receiver takes."""
+    schemas = load_schemas()
+    return [(copy.deepcopy(e), schemas[f]) for f in kind_of(body).events for e in schemas[f]["examples"]]
 
 
-def _schema_of(body: Body, event: dict[str, Any]) -> dict[str, Any]:
-    if body == "webhook":
-        return load_schemas()[webhook_schema_file(event["type"])]
-    return load_schemas()[event_schema_file(event["action"])]
+#: The verification request Daily sends when a pinless dial-in config is created (9.3).
+VERIFICATION = {"To": "+12098888888"}
 
 
 class DeliveryIds:
@@ -62,12 +58,11 @@ def example_deliveries(body: Body = "webhook", strict: bool = False, run: str = 
     Every delivery has its own webhook ``id`` (``run`` is mixed in), so none reads as a retry.
     """
     broken = "4xx" if strict else "not-5xx"
-    key = "type" if body == "webhook" else "action"
+    kind = kind_of(body)
     dump = DeliveryIds(run)
-    for event in _examples(body):
-        name = event[key]
+    for event, schema in _examples(body):
+        name = event[kind.key] if kind.key else kind.what
         yield Delivery("valid", f"documented {name}", dump(event), "2xx")
-        schema = _schema_of(body, event)
         nested = "payload" if body == "webhook" else None
         holder = event[nested] if nested else event
         props = schema["properties"][nested] if nested else schema
@@ -86,21 +81,28 @@ def example_deliveries(body: Body = "webhook", strict: bool = False, run: str = 
                 missing = copy.deepcopy(event)
                 (missing[nested] if nested else missing).pop(f)
                 yield Delivery("broken", f"{name} without its required {f!r}", dump(missing), broken)
-    first = _examples(body)[0]
-    for what, raw in (
+    first, _ = _examples(body)[0]
+    not_events = [
         ("a body that is not JSON", b"this is not json"),
         ("an empty body", b""),
         ("a JSON array", b"[]"),
         ("a JSON string", b'"dialin.connected"'),
-        ("an object with no type", b'{"hello":"world"}'),
-        ("an unknown type", dump({**first, key: "dialin.teleported" if body == "webhook" else "dialin-teleported"})),
-    ):
-        yield Delivery("non-event", what, raw, "4xx")
+        ("an object with none of the fields", b'{"hello":"world"}'),
+    ]
+    if kind.key is not None:
+        teleported = "dialin.teleported" if body == "webhook" else "dialin-teleported"
+        not_events.append((f"an unknown {kind.key}", dump({**first, kind.key: teleported})))
+    for what, raw in not_events:
+        yield Delivery("non-event", what, raw, "not-5xx")
+    if body == "pinless-dialin":
+        body_bytes = _dumps(VERIFICATION)
+        what = f"Daily's verification request {body_bytes.decode()}"
+        yield Delivery("verification", what, body_bytes, "not-5xx", recommended="2xx")
 
 
 def signature_deliveries(body: Body, signer: Signer) -> Iterator[Delivery]:
     """A wrong signature and a stale timestamp, on a valid delivery: each must get 401/403."""
-    event = _dumps(_examples(body)[0])
+    event = _dumps(_examples(body)[0][0])
     wrong = dataclasses.replace(signer, secret=base64.b64encode(b"not-the-secret").decode())
     yield Delivery(
         "signature", "a delivery signed with the wrong secret", event, "401/403", wrong.headers(event), sign=False

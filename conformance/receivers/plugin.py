@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..openapi import BODIES
 from ..pytest_support import GeneratedItemsPlugin, Option, ReportedFailure, ReportingItem, TargetItems, add_options
-from .checks import CHECKS
+from .checks import CHECKS, applies
 from .settings import DEFAULT_EXAMPLES, DEFAULT_MAX_SHOWN, ReceiverSettings, SettingsError
 from .signing import DEFAULT_SIGNED_STRING
 from .transport import DEFAULT_TIMEOUT
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from .transport import Receiver
 
 _RUN = "telephony-receiver-run"
+_NOTE = "telephony_receiver_note"
 
 OPTIONS = (
     Option(
@@ -53,8 +55,9 @@ OPTIONS = (
     ),
     Option(
         "telephony-receiver-body",
-        "what the receiver takes: Daily's webhook deliveries (default) or forwarded client events",
-        {"choices": ("webhook", "client"), "default": "webhook"},
+        "what the receiver takes: Daily's webhook deliveries (default), forwarded client events, or Daily's "
+        "pinless dial-in calls (room_creation_api)",
+        {"choices": BODIES, "default": "webhook"},
     ),
     Option(
         "telephony-strict-rejection",
@@ -125,6 +128,7 @@ class ReceiverRun(GeneratedItemsPlugin):
         self.run = secrets.token_hex(3)  # mixed into delivery ids, unique per run
         self._receiver: Receiver | None = None
         self._generated: list[Delivery] | None = None
+        self.notes: list[str] = []
 
     def header(self) -> str:
         s = self.settings
@@ -136,7 +140,8 @@ class ReceiverRun(GeneratedItemsPlugin):
         return f"telephony-conformance receiver: {mode} ({', '.join(flags)})"
 
     def targets(self) -> Iterable[TargetItems]:
-        yield self.settings.target, [(ReceiverCheckItem, check, {"check": check}) for check in CHECKS]
+        checks = [check for check in CHECKS if applies(check, self.settings.body)]
+        yield self.settings.target, [(ReceiverCheckItem, check, {"check": check}) for check in checks]
 
     def planned(self, check: str) -> list[Delivery]:
         """One check family's deliveries; schemathesis generates once per process, for both families."""
@@ -162,6 +167,16 @@ class ReceiverRun(GeneratedItemsPlugin):
             else:
                 self._receiver = Receiver.from_app(s.app, s.path, s.signer, s.timeout)
         return self._receiver
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Runs in the xdist controller too: the notes travel in user_properties.
+        self.notes += [str(value) for name, value in report.user_properties if name == _NOTE]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.notes:
+            terminalreporter.section("telephony-conformance receiver: notes")
+            for note in dict.fromkeys(self.notes):
+                terminalreporter.write_line(note)
 
     def pytest_unconfigure(self) -> None:
         if self._receiver is not None:
@@ -190,7 +205,9 @@ class ReceiverCheckItem(ReportingItem):
         if not planned:
             pytest.skip(f"{self.check}: does not apply to {settings.body} bodies")
         receiver = run.receiver()
+        noted = len(receiver.notes)
         failures = [f for d in planned if (f := receiver.send(d)) is not None]
+        self.user_properties += [(_NOTE, note) for note in receiver.notes[noted:]]
         if not failures:
             return
         lines = [f"{len(failures)} of {len(planned)} deliveries broke [{self.check}]: {CHECKS[self.check]}"]

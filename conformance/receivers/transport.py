@@ -42,6 +42,7 @@ class Receiver:
         self.signer = signer
         self.timeout = timeout
         self.shown_url = shown_url or url  # the URL in curl reproductions
+        self.notes: list[str] = []  # answers that passed, but not as well as recommended
 
     @classmethod
     def from_url(cls, url: str, signer: Signer | None = None, timeout: float = DEFAULT_TIMEOUT) -> Receiver:
@@ -85,6 +86,8 @@ class Receiver:
         status, text, elapsed = self.post(delivery.body, headers)
         late = elapsed > self.timeout
         if status is not None and allowed(delivery.expect, status) and not late:
+            if delivery.recommended is not None and not allowed(delivery.recommended, status):
+                self.notes.append(f"{delivery.what} got HTTP {status}; {delivery.recommended} is recommended")
             return None
         expected = delivery.expect + (f" within {self.timeout:g}s" if late else "")
         return Failure(

@@ -28,14 +28,14 @@ from conformance.receivers.settings import EXTRA_HINT
 RECEIVERS = Path(__file__).parent / "receivers"
 PLUGIN = ("-p", "conformance.receivers.plugin")
 SECRET = base64.b64encode(b"a webhook secret of our own").decode()
-CHECKS = ("valid", "broken", "non-event", "signature", "stream", "retry", "out-of-order")
+CHECKS = ("valid", "broken", "non-event", "signature", "stream", "retry", "out-of-order")  # a webhook receiver's
 # Each planted bug of the Flask receiver: the check family that must catch it, and the
 # families it may also fail (an `origin.lower()` that breaks on a missing origin breaks on
 # `"origin": null` too); every other family must pass.
 CAUGHT_BY: dict[str, tuple[str, set[str]]] = {
     "missing-optional": ("valid", {"broken"}),  # 500 on a missing optional field
     "unknown-type": ("non-event", set()),  # 500 on an unknown type
-    "non-event-200": ("non-event", set()),  # 200 on a body that is not an event
+    "non-event-500": ("non-event", set()),  # 500 on a body that is not an event
     "null-field": ("broken", set()),  # 500 on a null field
     "repeat": ("retry", set()),  # 500 on a repeated delivery
 }
@@ -198,3 +198,60 @@ def test_loaded_through_its_entry_point(pytester: pytest.Pytester) -> None:
         "--telephony-receiver-app=flask_receiver:app", "--telephony-receiver-examples=0", "-p", "no:randomly"
     )
     result.assert_outcomes(passed=6, skipped=1)
+
+
+# --- what is not an event: never a 5xx, and a 2xx as right as a 4xx (Daily's test request) ---------
+def test_a_receiver_answering_200_to_what_is_not_an_event_passes(folder: pytest.Pytester) -> None:
+    # Daily sends a test request when a webhook is created and wants a 200 (reference 9.4); Daily
+    # adds types. A receiver that acknowledges every body it cannot use is right to.
+    folder.makepyfile(
+        lenient=(
+            "from flask import Flask, request\n"
+            "app = Flask(__name__)\n"
+            "@app.post('/')\n"
+            "def receive():\n"
+            "    request.get_data()\n"
+            "    return {'ok': True}, 200\n"
+        )
+    )
+    for extra in ((), ("--telephony-strict-rejection", "-k", "non-event")):
+        result = folder.runpytest_subprocess(
+            *PLUGIN, "--telephony-receiver-app=lenient:app", "--telephony-receiver-examples=0", *extra
+        )
+        assert "non-event" not in _failed_checks(result), result.stdout.str()[-2000:]
+
+
+# --- the pinless dial-in call (room_creation_api) -------------------------------------------------
+PINLESS = ("--telephony-receiver-body", "pinless-dialin", "--telephony-receiver-examples=20")
+
+
+def _pinless(folder: pytest.Pytester, bug: str | None) -> pytest.RunResult:
+    folder.makepyfile(pinless_receiver=(RECEIVERS / "pinless_receiver.py").read_text())
+    folder.makepyfile(pinless_app=f"from pinless_receiver import make_app\napp = make_app({bug!r})\n")
+    return folder.runpytest_subprocess(*PLUGIN, "--telephony-receiver-app=pinless_app:app", *PINLESS, "-v")
+
+
+def test_a_careful_pinless_dialin_server_passes(folder: pytest.Pytester) -> None:
+    result = _pinless(folder, None)
+    result.assert_outcomes(passed=4, skipped=1)  # valid, broken, non-event, verification; no secret
+    result.stdout.fnmatch_lines(["*::verification PASSED*"])
+
+
+@pytest.mark.parametrize(
+    ("bug", "family", "shown"),
+    [
+        ("array-500", "non-event", "a JSON array: expected not-5xx, got HTTP 500"),
+        ("verification-500", "verification", 'request {"To":"+12098888888"}: expected not-5xx, got HTTP 500'),
+        ("no-headers-500", "valid", "without its optional 'sipHeaders': expected 2xx, got HTTP 500"),
+    ],
+)
+def test_each_planted_pinless_bug_is_caught(folder: pytest.Pytester, bug: str, family: str, shown: str) -> None:
+    result = _pinless(folder, bug)
+    assert family in _failed_checks(result), result.stdout.str()[-3000:]
+    assert shown in result.stdout.str()
+
+
+def test_a_4xx_to_the_verification_request_passes_with_a_note(folder: pytest.Pytester) -> None:
+    result = _pinless(folder, "verification-400")
+    result.assert_outcomes(passed=4, skipped=1)
+    result.stdout.fnmatch_lines(["*notes*", "Daily's verification request * got HTTP 400; 2xx is recommended"])

@@ -74,7 +74,10 @@ def test_each_delivery_has_its_own_id_but_the_retry() -> None:
 
 
 def test_deliveries_by_family() -> None:
-    assert {d.check for c in CHECKS for d in deliveries(c, fuzz_examples=0)} == set(CHECKS) - {"signature"}
+    webhook = {d.check for c in CHECKS for d in deliveries(c, fuzz_examples=0)}
+    assert webhook == set(CHECKS) - {"signature", "verification"}
+    pinless = {d.check for c in CHECKS for d in deliveries(c, "pinless-dialin", fuzz_examples=0)}
+    assert pinless == {"valid", "broken", "non-event", "verification"}
     assert len(deliveries("signature", signer=Signer(base64.b64encode(b"k").decode()))) == 3
     assert deliveries("stream", "client") == [] and deliveries("valid", "client", fuzz_examples=0)
     with pytest.raises(ValueError):

@@ -22,7 +22,7 @@ TYPES = {
     "dialin.ready", "dialin.connected", "dialin.stopped", "dialin.error", "dialin.warning",
     "dialout.connected", "dialout.answered", "dialout.stopped", "dialout.error", "dialout.warning",
 }  # fmt: skip
-BUGS = ("missing-optional", "unknown-type", "non-event-200", "null-field", "repeat", "ignores-signature")
+BUGS = ("missing-optional", "unknown-type", "non-event-500", "null-field", "repeat", "ignores-signature")
 TOLERANCE = 5 * 60  # seconds a signature stays fresh
 
 
@@ -55,9 +55,9 @@ def make_app(bug: str | None = None, secret: str | None = None) -> Flask:
         try:
             event: Any = json.loads(raw)
         except ValueError:
-            return answer("not json", 200 if bug == "non-event-200" else 400)
+            return answer("not json", 500 if bug == "non-event-500" else 400)
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            return answer("not an event", 200 if bug == "non-event-200" else 400)
+            return answer("not an event", 500 if bug == "non-event-500" else 400)
         kind = event["type"]
         if bug == "unknown-type":
             handlers[kind](event)  # KeyError on a type it has no handler for

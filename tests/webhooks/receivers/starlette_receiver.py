@@ -17,7 +17,7 @@ TYPES = {
     "dialin.ready", "dialin.connected", "dialin.stopped", "dialin.error", "dialin.warning",
     "dialout.connected", "dialout.answered", "dialout.stopped", "dialout.error", "dialout.warning",
 }  # fmt: skip
-BUGS = ("missing-optional", "unknown-type", "non-event-200", "null-field", "repeat")
+BUGS = ("missing-optional", "unknown-type", "non-event-500", "null-field", "repeat")
 
 
 def make_app(bug: str | None = None) -> Starlette:
@@ -28,9 +28,9 @@ def make_app(bug: str | None = None) -> Starlette:
         try:
             event: Any = json.loads(raw)
         except ValueError:
-            return JSONResponse({"error": "not json"}, 200 if bug == "non-event-200" else 400)
+            return JSONResponse({"error": "not json"}, 500 if bug == "non-event-500" else 400)
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            return JSONResponse({"error": "not an event"}, 200 if bug == "non-event-200" else 400)
+            return JSONResponse({"error": "not an event"}, 500 if bug == "non-event-500" else 400)
         kind = event["type"]
         if kind not in TYPES:
             if bug == "unknown-type":
