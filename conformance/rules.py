@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .escape import printable
 from .findings import Finding, Severity
 
 
@@ -32,8 +33,21 @@ class Rule:
 
     def finding(self, line: int, message: str, **about: str | None) -> Finding:
         """A violation of this rule at ``line``; ``about`` fills in the optional fields
-        (``pointer``, ``action``, ``session_id``, ``hint``)."""
-        return Finding(line=line, rule=self.id, severity=self.severity, message=message, **about)
+        (``pointer``, ``action``, ``session_id``, ``hint``).
+
+        Every text is made printable here, the one place findings are made: they carry values
+        from the capture, and every report prints them (:mod:`conformance.escape`)."""
+        return Finding(
+            line,
+            self.id,
+            self.severity,
+            printable(message),
+            *(None if (text := about.get(key)) is None else printable(text) for key in _ABOUT),
+        )
+
+
+#: The optional fields of a finding, in :class:`Finding`'s order.
+_ABOUT = ("pointer", "action", "session_id", "hint")
 
 
 RULES: dict[str, Rule] = {}

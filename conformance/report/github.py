@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..escape import display_path
 from ..findings import Finding, Severity
 from .text import TextReporter
 
@@ -11,7 +12,7 @@ class GithubReporter(TextReporter):
 
     def finding(self, path: str, finding: Finding) -> None:
         kind = "error" if finding.severity is Severity.ERROR else "warning"
-        props = f"file={_escape_property(path)}"
+        props = f"file={_escape_property(display_path(path))}"
         if finding.line:
             props += f",line={finding.line}"
         props += f",title={_escape_property(finding.rule)}"

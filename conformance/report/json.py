@@ -9,6 +9,7 @@ import orjson
 
 from .. import __version__
 from ..check.tally import CaptureSummary
+from ..escape import display_path
 from ..findings import Finding
 from ..options import Options
 from ..schemas import schema_version
@@ -41,7 +42,7 @@ class JsonReporter:
             self.out.write(",")
         self.first_capture = False
         self.first_finding = True
-        self.out.write('{"path":' + orjson.dumps(path).decode() + ',"findings":[')
+        self.out.write('{"path":' + orjson.dumps(display_path(path)).decode() + ',"findings":[')
 
     def finding(self, path: str, finding: Finding) -> None:
         if not self.first_finding:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from ..check.tally import CaptureSummary
+from ..escape import display_path
 from ..findings import Finding
 from ..options import Options
 from .base import Totals
@@ -12,7 +13,8 @@ from .base import Totals
 
 def location(path: str, line: int) -> str:
     """``path:line`` as editors and terminals link it; the capture as a whole is ``path``."""
-    return f"{path}:{line}" if line else path
+    shown = display_path(path)
+    return f"{shown}:{line}" if line else shown
 
 
 def format_finding(path: str, finding: Finding) -> str:
