@@ -100,10 +100,13 @@ def _check(
 
 
 def _counted(findings: Iterator[Finding], summary: Tally, options: Options) -> Iterator[Finding]:
-    """Only the findings of enabled rules, counted by severity in ``summary``."""
+    """Only the findings of enabled rules, counted by severity and by rule in ``summary``."""
     enabled = options.enabled_rules()
+    by_rule = summary.findings_by_rule
     for finding in findings:
-        if finding.rule in enabled:
+        rule = finding.rule
+        if rule in enabled:
+            by_rule[rule] = by_rule.get(rule, 0) + 1
             if finding.severity is Severity.ERROR:
                 summary.errors += 1
             else:

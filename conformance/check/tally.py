@@ -35,6 +35,8 @@ class Tally:
     open_sessions: int = 0
     errors: int = 0
     warnings: int = 0
+    #: Reported findings by rule id (only the rules enabled; each finding counted once).
+    findings_by_rule: dict[str, int] = field(default_factory=dict)
 
     @property
     def telephony_events(self) -> int:
@@ -82,4 +84,5 @@ class CaptureSummary(Tally):
             "openSessions": self.open_sessions,
             "errors": self.errors,
             "warnings": self.warnings,
+            "findingsByRule": dict(sorted(self.findings_by_rule.items())),
         }
