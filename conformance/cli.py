@@ -1,20 +1,26 @@
 """The command line: ``telephony-conformance check|schemas|rules``. A thin shell over the core.
 
-Exit codes: 0 no failing finding; 1 failing findings; 2 the input could not be read at
-all or the arguments are wrong (one line on stderr, never a traceback).
+Exit codes: 0 no failing finding; 1 failing findings; 2 a path could not be read, the
+arguments are wrong, or the check could not finish (out of memory, a bug): one line on
+stderr, never a traceback; 141 the output was piped into a program that stopped reading.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
-from . import __version__
-from .check import CaptureSummary, CaptureUnreadable, capture_files, check_file
+from . import __version__, rules
+from .check import CaptureSummary, CaptureUnreadable, check_file, scan_paths
 from .check.gc_tuning import settle
+from .escape import display_path, printable
+from .findings import Finding
 from .openapi import BODIES
 from .options import Options, add_check_options, options_from
 from .report import REPORTER_BY_NAME, Totals
@@ -22,6 +28,11 @@ from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
 
 PROG = "telephony-conformance"
+#: The exit code for output piped into a program that stopped reading (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+#: A capture gets a progress bar once it has been checked for this long (on a terminal);
+#: TELEPHONY_CONFORMANCE_PROGRESS_AFTER overrides it (the tests draw it at once).
+PROGRESS_AFTER_SECONDS = 1.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,26 +85,46 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "schemas":
-            return _schemas(args.bundle)
-        if args.command == "openapi":
-            return _openapi(args.body, args.path)
-        if args.command == "rules":
-            return _rules(args.markdown, args.write_readme)
-        try:
-            options = options_from(args.strict, args.partial, args.select, args.ignore, args.allow_empty, args.jobs)
-        except ValueError as exc:
-            parser.error(str(exc))
-        return _check(args.paths, args.format, options, progress=not args.no_progress)
+        return _run(parser, args)
     except BrokenPipeError:
-        # Output piped into `head` or similar: stop quietly, as other tools do.
+        # Output piped into `head` or similar: stop quietly, with the code a shell gives a
+        # program that SIGPIPE ended (not 1, which means findings).
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         # Ctrl-C: the workers were shut down on the way out (conformance/check/parallel.py).
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; the check stopped (its output is incomplete)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one line, never a traceback, never the findings code
+        if os.environ.get("TELEPHONY_CONFORMANCE_TRACEBACK"):
+            raise
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {printable(str(exc))[:300]} (a bug in "
+            f"telephony-conformance {__version__}; set TELEPHONY_CONFORMANCE_TRACEBACK=1 for the "
+            "traceback to report it with)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.command == "schemas":
+        return _schemas(args.bundle)
+    if args.command == "openapi":
+        return _openapi(args.body, args.path)
+    if args.command == "rules":
+        return _rules(args.markdown, args.write_readme)
+    try:
+        options = options_from(
+            args.strict, args.partial, args.select, args.ignore, args.allow_empty, args.jobs, args.max_findings
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    return _check(args.paths, args.format, options, progress=not args.no_progress)
 
 
 def _rules(markdown: bool, readme: str | None) -> int:
@@ -140,27 +171,33 @@ def _schemas(bundle: bool) -> int:
 
 def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
     try:
-        files = [f for p in paths for f in capture_files(p)]
+        scan = scan_paths(paths)
     except CaptureUnreadable as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    out = sys.stdout
+    show_progress = progress and sys.stderr.isatty()
+    bar = _Progress(enabled=show_progress)
+    out: Any = _ClearingWriter(sys.stdout, bar) if show_progress else sys.stdout
     reporter = REPORTER_BY_NAME[fmt](out, options)
     settle()  # this process is ours: keep the garbage collector off the long-lived objects
-    totals = Totals()
+    totals = Totals(skipped_files=scan.skipped)
     unreadable = False
-    show_progress = progress and sys.stderr.isatty()
-    for path in files:
+    for path in scan.files:
         summary = CaptureSummary(path)
         reporter.start_capture(path)
         failed = False
         try:
-            with _progress(path, show_progress) as update:
+            reason = scan.unreadable.get(path)
+            if reason is not None:
+                raise CaptureUnreadable(path, f"cannot read: {reason}")
+            with bar.capture(path) as update:
                 for finding in check_file(path, summary, options, progress=update):
                     failed = failed or options.fails(finding)
                     reporter.finding(path, finding)
         except CaptureUnreadable as exc:
+            # Said on stderr as grep -r says it, and reported as the capture's finding.
             print(f"{PROG}: error: {exc}", file=sys.stderr)
+            reporter.finding(path, _unreadable(summary, exc.reason))
             unreadable = failed = True
         reporter.end_capture(summary)
         totals.add_capture(summary, failed)
@@ -171,42 +208,92 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
     return 0 if totals.passed else 1
 
 
-class _progress:
-    """A rich progress bar on stderr for one capture, only on a terminal; else a no-op."""
+def _unreadable(summary: CaptureSummary, reason: str) -> Finding:
+    finding = rules.UNREADABLE.finding(0, reason)
+    summary.errors += 1
+    summary.findings_by_rule[finding.rule] = summary.findings_by_rule.get(finding.rule, 0) + 1
+    return finding
 
-    def __init__(self, path: str, enabled: bool) -> None:
-        self.path = path
-        self.enabled = enabled and path != "-"
+
+class _Progress:
+    """A rich progress bar on stderr, only on a terminal, and only for a capture that takes
+    long enough to need one: it appears once a capture has been checked for
+    :data:`PROGRESS_AFTER_SECONDS`, and is cleared before anything is printed."""
+
+    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
+        self.enabled = enabled
+        self.clock = clock
+        self.after = _seconds(os.environ.get("TELEPHONY_CONFORMANCE_PROGRESS_AFTER"), PROGRESS_AFTER_SECONDS)
         self.bar: Any = None
 
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return None
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-        # No refresh thread (auto_refresh=False): each update redraws. A process with a
-        # second thread could not fork the parallel checker's workers safely.
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-            console=_stderr_console(),
-            auto_refresh=False,
-        )
-        self.bar.start()
-        task = self.bar.add_task(os.path.basename(self.path), total=os.path.getsize(self.path))
-        bar = self.bar
+    @contextlib.contextmanager
+    def capture(self, path: str) -> Iterator[Callable[[int], None] | None]:
+        if not self.enabled or path == "-":
+            yield None
+            return
+        started = self.clock()
+        total = os.path.getsize(path)
+        task = None
 
         def update(position: int) -> None:
-            bar.update(task, completed=position, refresh=True)
+            nonlocal task
+            if self.bar is None:
+                if task is not None or self.clock() - started < self.after:
+                    return  # too soon, or cleared for output: not drawn again for this capture
+                self.bar = _bar()
+                self.bar.start()
+                task = self.bar.add_task(os.path.basename(display_path(path)), total=total)
+            self.bar.update(task, completed=position, refresh=True)
 
-        return update
+        try:
+            yield update
+        finally:
+            self.clear()
 
-    def __exit__(self, *exc: object) -> None:
+    def clear(self) -> None:
+        """Remove the bar from the terminal (before output, and at a capture's end)."""
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
+
+
+def _seconds(text: str | None, default: float) -> float:
+    try:
+        return float(text) if text else default
+    except ValueError:
+        return default
+
+
+class _ClearingWriter:
+    """Standard output that clears the progress bar before it writes, so that no output line
+    is ever glued to the bar's."""
+
+    def __init__(self, out: IO[str], progress: _Progress) -> None:
+        self.out = out
+        self.progress = progress
+
+    def write(self, text: str) -> int:
+        self.progress.clear()
+        return self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _bar() -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    # No refresh thread (auto_refresh=False): each update redraws. A process with a second
+    # thread could not fork the parallel checker's workers safely.
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=_stderr_console(),
+        auto_refresh=False,
+    )
 
 
 def _stderr_console() -> Any:

@@ -116,6 +116,12 @@ def show_value(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """A name or string from an event as messages quote it, one way throughout: JSON's double
+    quotes (``"sipEndpoint"``), cut short like :func:`show_value`."""
+    return show_value(text, limit)
+
+
 _REPR = reprlib.Repr()
 _REPR.maxlevel = 3
 _REPR.maxstring = 60

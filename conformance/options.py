@@ -13,6 +13,8 @@ from .findings import Finding, Severity
 
 #: Longer lines are skipped with ``C107``: a telephony event is well under a kilobyte.
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
+#: Findings a person is shown per rule; the rest are counted (the machine reports hold all).
+DEFAULT_MAX_FINDINGS = 20
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Options:
         ignore: rule ids or prefixes to skip.
         allow_empty: a capture with no telephony event passes.
         max_line_bytes: longer lines are skipped with ``C107``.
+        max_findings: findings shown to a person per capture and rule (the text report, the
+            plugin's failures); the rest are counted. 0 shows them all.
         jobs: processes for one large capture file: 1 (the default) checks in this
             process, N > 1 uses N workers, 0 one per core for plain files of 16 MiB or
             more (the CLI's and the pytest plugin's default). Not 0 by default here: worker
@@ -40,6 +44,7 @@ class Options:
     allow_empty: bool = False
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     jobs: int = 1
+    max_findings: int = DEFAULT_MAX_FINDINGS
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
@@ -71,13 +76,30 @@ def add_check_options(add: Any, prefix: str) -> None:
         default=0,
         help="processes per large capture file: 1 = one process; default 0 = one per core, for files of 16 MiB or more",
     )
+    add(
+        f"--{prefix}max-findings",
+        metavar="N",
+        type=int,
+        default=DEFAULT_MAX_FINDINGS,
+        help=f"findings shown per capture and rule (default {DEFAULT_MAX_FINDINGS}; 0 = all); the rest are counted",
+    )
 
 
-def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool, jobs: int = 1) -> Options:
-    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing
-    or a negative job count."""
+def options_from(
+    strict: bool,
+    partial: bool,
+    select: str,
+    ignore: str,
+    allow_empty: bool,
+    jobs: int = 1,
+    max_findings: int = DEFAULT_MAX_FINDINGS,
+) -> Options:
+    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing,
+    a negative job count or a negative finding count."""
     if jobs < 0:
         raise ValueError(f"jobs must be 0 (one per core) or a positive number, not {jobs}")
+    if max_findings < 0:
+        raise ValueError(f"max-findings must be 0 (show all) or a positive number, not {max_findings}")
     options = Options(
         strict=strict,
         partial=partial,
@@ -85,6 +107,7 @@ def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_em
         ignore=tuple(s.strip() for s in ignore.split(",") if s.strip()),
         allow_empty=allow_empty,
         jobs=jobs,
+        max_findings=max_findings,
     )
     options.enabled_rules()
     return options

@@ -15,6 +15,7 @@ folder, with or without a conftest.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,17 +23,18 @@ from typing import Any
 
 import pytest
 
-from .check import CaptureSummary, CaptureUnreadable, capture_files, check_file
+from .check import CaptureScan, CaptureSummary, CaptureUnreadable, Tally, check_file, scan_paths
 from .check.gc_tuning import collecting_less
+from .escape import display_path
 from .findings import Finding
 from .options import Options, add_check_options, options_from
 from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
-from .report.text import format_finding
+from .report.text import counts_lines, findings_line, format_finding, plural, skipped_files_line
 from .rules import RULES
 from .schemas import schema_version
 
 _RUN = "telephony-conformance-run"
-_MAX_SHOWN = 20  # findings shown per failing item; the rest are counted
+_WARNINGS_SHOWN = 20  # warning lines the terminal summary lists; the rest are counted
 _SUMMARY_PROPERTY = "telephony_conformance_summary"
 
 
@@ -46,13 +48,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="check an NDJSON capture (a file or a folder of captures); repeatable",
     )
     add_check_options(group.addoption, prefix="telephony-")
-    group.addoption(
-        "--telephony-max-findings",
-        type=int,
-        default=_MAX_SHOWN,
-        metavar="N",
-        help=f"findings shown per failing rule (default {_MAX_SHOWN}); the rest are counted",
-    )
     parser.addini(
         "telephony_conformance_captures",
         type="paths",
@@ -76,11 +71,12 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption("telephony_ignore"),
             config.getoption("telephony_allow_empty"),
             _jobs(config),
+            config.getoption("telephony_max_findings"),
         )
-        captures = [f for p in given for f in capture_files(p)]
+        scan = scan_paths(given)
     except (ValueError, CaptureUnreadable) as exc:
         raise pytest.UsageError(f"telephony-conformance: {exc}") from None
-    run = CaptureRun(options, captures, from_command_line, max(1, config.getoption("telephony_max_findings")))
+    run = CaptureRun(options, scan, from_command_line)
     config.pluginmanager.register(run, _RUN)
 
 
@@ -106,18 +102,20 @@ class CaptureRun(GeneratedItemsPlugin):
 
     prefix = "telephony-conformance"
 
-    def __init__(self, options: Options, captures: list[str], from_command_line: bool, max_shown: int) -> None:
+    def __init__(self, options: Options, scan: CaptureScan, from_command_line: bool) -> None:
         super().__init__(targets_given=from_command_line)
         self.options = options
-        self.captures = captures
-        self.max_shown = max_shown
+        self.scan = scan
+        self.captures = scan.files
+        self.max_shown = options.max_findings or sys.maxsize
         self.results: dict[str, _CaptureResult] = {}
         self.summaries: dict[str, dict[str, Any]] = {}  # for the terminal summary
+        self.warnings: dict[str, list[str]] = {}  # capture -> its warning lines, for the summary
 
     def header(self) -> str:
         flags = [name for name, on in (("strict", self.options.strict), ("partial", self.options.partial)) if on]
         extra = f", {', '.join(flags)}" if flags else ""
-        return f"telephony-conformance: schemas {schema_version()}, {len(self.captures)} capture(s){extra}"
+        return f"telephony-conformance: schemas {schema_version()}, {plural(len(self.captures), 'capture')}{extra}"
 
     def targets(self) -> Iterable[TargetItems]:
         enabled = self.options.enabled_rules()
@@ -129,31 +127,49 @@ class CaptureRun(GeneratedItemsPlugin):
         """One capture's findings, checked on first use."""
         if path not in self.results:
             with collecting_less():
-                self.results[path] = _check(path, self.options, self.max_shown)
+                self.results[path] = _check(path, self.options, self.max_shown, self.scan.unreadable.get(path))
         return self.results[path]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs in the xdist controller too: capture summaries travel in user_properties.
         for name, value in report.user_properties:
             if name == _SUMMARY_PROPERTY and isinstance(value, dict):
-                self.summaries[value["path"]] = value
+                self.summaries[value["path"]] = value["summary"]
+                self.warnings[value["path"]] = value["warnings"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         summaries = [s for p, s in self.summaries.items() if p in self.captures]
         if not summaries:
             return
-
-        def total(key: str) -> int:
-            return sum(int(s[key]) for s in summaries)
-
+        totals = Tally()
+        for summary in summaries:
+            totals.add(CaptureSummary.from_dict(summary))
         terminalreporter.section("telephony-conformance")
-        terminalreporter.write_line(
-            f"{len(summaries)} capture(s): {total('lines'):,} lines, {total('events'):,} events "
-            f"({total('telephonyEvents'):,} telephony, {total('otherEvents'):,} other), "
-            f"{total('sessions'):,} sessions; findings: {total('errors'):,} error(s), {total('warnings'):,} warning(s)"
-        )
-        if total("warnings") and not self.options.strict:
-            terminalreporter.write_line("warnings do not fail the run; --telephony-strict makes them fail")
+        counts = counts_lines(totals, len(summaries))
+        terminalreporter.write_line(" ".join(counts))
+        skipped = skipped_files_line(self.scan.skipped)
+        if skipped:
+            terminalreporter.write_line(skipped)
+        terminalreporter.write_line(findings_line(totals, _SEVERITY_OF, self.options.strict))
+        warnings = [line for path in self.captures for line in self.warnings.get(path, ())]
+        if warnings and not self.options.strict:
+            terminalreporter.write_line("Warnings (doubtful, not violations; --telephony-strict makes them fail):")
+            for line in warnings[:_WARNINGS_SHOWN]:
+                terminalreporter.write_line(line)
+            if totals.warnings > min(len(warnings), _WARNINGS_SHOWN):
+                terminalreporter.write_line(
+                    f"... and {totals.warnings - min(len(warnings), _WARNINGS_SHOWN):,} more warnings "
+                    "(`telephony-conformance check` lists them all)"
+                )
+        skipped_rules = [rule for rule in RULES if rule not in self.options.enabled_rules()]
+        if skipped_rules:
+            terminalreporter.write_line(
+                f"Not checked (--telephony-select/--telephony-ignore): {', '.join(skipped_rules)}; "
+                "nothing is claimed about them."
+            )
+
+
+_SEVERITY_OF = {rule.id: rule.severity for rule in RULES.values()}
 
 
 class CaptureRuleFailure(ReportedFailure):
@@ -171,31 +187,47 @@ class CaptureRuleItem(ReportingItem):
 
     def runtest(self) -> None:
         result = self.run.result(self.capture)
-        self.user_properties.append((_SUMMARY_PROPERTY, {"path": self.capture, **result.summary.as_dict()}))
+        if not any(name == _SUMMARY_PROPERTY for name, _ in self.user_properties):
+            self.user_properties.append((_SUMMARY_PROPERTY, self._summary(result)))
         if result.unreadable is not None:
             raise CaptureRuleFailure(result.unreadable)
         if result.failing.get(self.rule_id):
             raise CaptureRuleFailure(self._describe(result))
 
+    def _summary(self, result: _CaptureResult) -> dict[str, Any]:
+        """The capture's counts and warning lines, sent to the process that reports."""
+        warnings = [
+            format_finding(self.capture, f)
+            for rule, shown in result.shown.items()
+            if rule not in result.failing
+            for f in shown
+        ]
+        return {"path": self.capture, "summary": result.summary.as_dict(), "warnings": warnings[:_WARNINGS_SHOWN]}
+
     def _describe(self, result: _CaptureResult) -> str:
         rule = RULES[self.rule_id]
         shown = result.shown.get(self.rule_id, [])
         total = result.counts[self.rule_id]
-        lines = [f"{total} finding(s) of {rule.id} {rule.name}: {rule.summary}"]
+        lines = [f"{plural(total, 'finding')} of {rule.id} {rule.name}: {rule.summary}"]
         lines += [format_finding(self.capture, f) for f in shown]
         if total > len(shown):
             lines.append(
                 f"... and {total - len(shown):,} more (--telephony-max-findings, or "
                 f"`telephony-conformance check {self.capture}` lists them all)"
             )
+        if rule.fix:
+            lines.append(f"Where to fix: {rule.fix}")
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         return self.capture, None, f"{self.capture}::{self.rule_id}"
 
 
-def _check(path: str, options: Options, max_shown: int) -> _CaptureResult:
+def _check(path: str, options: Options, max_shown: int, unreadable: str | None) -> _CaptureResult:
     result = _CaptureResult(CaptureSummary(path))
+    if unreadable is not None:  # a folder a scan could not read
+        result.unreadable = f"telephony-conformance: {display_path(path)}: cannot read: {unreadable}"
+        return result
     try:
         for finding in check_file(path, result.summary, options):
             rule = finding.rule

@@ -16,7 +16,16 @@
 from __future__ import annotations
 
 from .pipeline import check_file, check_stream
-from .reading import CaptureUnreadable, capture_files
+from .reading import CaptureScan, CaptureUnreadable, capture_files, scan_paths
 from .tally import CaptureSummary, Tally
 
-__all__ = ["CaptureSummary", "CaptureUnreadable", "Tally", "capture_files", "check_file", "check_stream"]
+__all__ = [
+    "CaptureScan",
+    "CaptureSummary",
+    "CaptureUnreadable",
+    "Tally",
+    "capture_files",
+    "check_file",
+    "check_stream",
+    "scan_paths",
+]

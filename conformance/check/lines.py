@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from .. import rules
-from ..findings import Finding, describe_type
+from ..findings import Finding, describe_type, quoted
 from ..options import Options
 from ..schemas import daily_python_schemas, event_schemas
 from ..surfaces import is_telephony_family, is_telephony_handler
@@ -165,7 +165,7 @@ def _daily_python_line(line: int, recorded: dict[str, Any], tally: Tally, strict
         tally.rejected_lines += 1
         yield rules.MISSING_ACTION.finding(
             line,
-            f"object has a 'handler' that is {describe_type(handler)}, not a string, so it cannot be identified "
+            f'object has a "handler" that is {describe_type(handler)}, not a string, so it cannot be identified '
             "as a daily-python callback",
             pointer="/handler",
         )
@@ -212,15 +212,15 @@ def _is_webhook(event: dict[str, Any]) -> bool:
 def _missing_action(line: int, event: dict[str, Any]) -> Finding:
     action = event.get("action")
     if "action" not in event and "type" not in event:
-        what = "has no 'action' (a client event's name) and no 'type' (a webhook delivery's)"
+        what = 'has no "action" (a client event\'s name) and no "type" (a webhook delivery\'s)'
     elif "action" not in event and isinstance(event["type"], str):
-        what = f"has no 'action', and its 'type' {event['type']!r} is not a webhook type (family.event)"
+        what = f'has no "action", and its "type" {quoted(event["type"])} is not a webhook type (family.event)'
     elif "action" not in event:
-        what = f"has no 'action' and a 'type' that is {describe_type(event['type'])}, not a string"
+        what = f'has no "action" and a "type" that is {describe_type(event["type"])}, not a string'
     elif action is None:
-        what = "has 'action': null"
+        what = 'has "action": null'
     else:
-        what = f"has an 'action' that is {describe_type(action)}, not a string"
+        what = f'has an "action" that is {describe_type(action)}, not a string'
     return rules.MISSING_ACTION.finding(
         line,
         f"object {what}, so it cannot be identified as an event",

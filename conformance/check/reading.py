@@ -10,13 +10,15 @@ skipped in pieces, never held whole.
 from __future__ import annotations
 
 import gzip
+import os
 import sys
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .. import rules
+from ..escape import display_path
 from ..findings import Finding
 from ..options import DEFAULT_MAX_LINE_BYTES
 from .tally import Tally
@@ -30,24 +32,60 @@ GZIP_MAGIC = b"\x1f\x8b"
 class CaptureUnreadable(Exception):
     """The capture cannot be opened at all (missing, a folder with no captures, no permission)."""
 
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{display_path(path)}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass
+class CaptureScan:
+    """What the paths of a command line name: capture files to check, in order, and what a
+    folder scan left out. Nothing is skipped silently (issue: an unreadable subfolder passed)."""
+
+    #: Capture files, and paths that could not be read (also in :attr:`unreadable`), in order.
+    files: list[str] = field(default_factory=list)
+    #: Why each path that could not be read (a folder without permission, say) could not be.
+    unreadable: dict[str, str] = field(default_factory=dict)
+    #: Files found in folders that are not named as captures.
+    skipped: list[str] = field(default_factory=list)
+
+
+def scan_paths(paths: list[str]) -> CaptureScan:
+    """The capture files that command-line PATHs name: a file (whatever its name), ``-``, or
+    a folder's ``*.ndjson``/``*.jsonl`` files (optionally ``.gz``), recursively.
+
+    A folder or file that cannot be read is kept, with the reason, as ``grep -r`` reports
+    it. Raises :class:`CaptureUnreadable` for a path that does not exist, or a readable
+    folder that holds no capture.
+    """
+    scan = CaptureScan()
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            if path != "-" and not os.path.lexists(path):
+                raise CaptureUnreadable(path, "no such file or folder")
+            scan.files.append(path)
+            continue
+        found: list[str] = []
+        unreadable: dict[str, str] = {}
+
+        def note(exc: OSError, unreadable: dict[str, str] = unreadable) -> None:
+            unreadable[exc.filename] = exc.strerror or str(exc)
+
+        for folder, _, names in os.walk(path, onerror=note):
+            for name in names:
+                full = os.path.join(folder, name)
+                (found if name.endswith(CAPTURE_SUFFIXES) else scan.skipped).append(full)
+        if not found and not unreadable:
+            raise CaptureUnreadable(path, "folder holds no captures (*.ndjson, *.jsonl, optionally .gz)")
+        scan.files += sorted([*found, *unreadable])
+        scan.unreadable.update(unreadable)
+    return scan
+
 
 def capture_files(path: str) -> list[str]:
-    """The capture files a command-line PATH names: a file, ``-``, or a folder's captures.
-
-    Raises :class:`CaptureUnreadable` for a path that does not exist or a folder that holds
-    no ``*.ndjson``/``*.jsonl`` (optionally ``.gz``) file.
-    """
-    if path == "-":
-        return ["-"]
-    p = Path(path)
-    if p.is_dir():
-        found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.name.endswith(CAPTURE_SUFFIXES))
-        if not found:
-            raise CaptureUnreadable(f"{path}: folder holds no captures (*.ndjson, *.jsonl, optionally .gz)")
-        return found
-    if not p.exists():
-        raise CaptureUnreadable(f"{path}: no such file or folder")
-    return [path]
+    """The capture files one command-line PATH names (:func:`scan_paths`), readable or not."""
+    return scan_paths([path]).files
 
 
 def open_capture(path: str) -> IO[bytes]:
@@ -55,11 +93,11 @@ def open_capture(path: str) -> IO[bytes]:
     try:
         raw: Any = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise CaptureUnreadable(f"{path}: cannot open: {exc.strerror or exc}") from None
+        raise CaptureUnreadable(path, f"cannot open: {exc.strerror or exc}") from None
     try:
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     except OSError as exc:
-        raise CaptureUnreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise CaptureUnreadable(path, f"cannot read: {exc.strerror or exc}") from None
     if head == GZIP_MAGIC:
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
         if path != "-":

@@ -67,6 +67,15 @@ class CaptureSummary(Tally):
 
     path: str
 
+    @classmethod
+    def from_dict(cls, counts: dict[str, Any]) -> CaptureSummary:
+        """The summary :meth:`as_dict` describes (sent between processes as plain data)."""
+        summary = cls(path=counts["path"])
+        for name, key in _KEYS.items():
+            value = counts[key]
+            setattr(summary, name, dict(value) if isinstance(value, dict) else value)
+        return summary
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON report's counts of one capture (``schemas/report.schema.json``)."""
         return {
@@ -86,3 +95,20 @@ class CaptureSummary(Tally):
             "warnings": self.warnings,
             "findingsByRule": dict(sorted(self.findings_by_rule.items())),
         }
+
+
+#: Each stored count of a summary and its key in :meth:`CaptureSummary.as_dict`.
+_KEYS = {
+    "lines": "lines",
+    "blank_lines": "blankLines",
+    "rejected_lines": "rejectedLines",
+    "other_events": "otherEvents",
+    "unknown_telephony_events": "unknownTelephonyEvents",
+    "events_by_action": "eventsByAction",
+    "events_by_surface": "eventsBySurface",
+    "sessions": "sessions",
+    "open_sessions": "openSessions",
+    "errors": "errors",
+    "warnings": "warnings",
+    "findings_by_rule": "findingsByRule",
+}

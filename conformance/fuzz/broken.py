@@ -310,7 +310,7 @@ def _step_repeated(draw: st.DrawFn, victim: Victim) -> Broken:
 
 #: The rules a single broken event violates (checked as a one-line capture under ``--partial``).
 BROKEN_EVENT_RULES: tuple[str, ...] = tuple(_EVENT_MUTATORS)
-#: The rules a broken stream violates (checked with the default options); L301 is a warning.
+#: The rules a broken stream violates (checked with the default options); L301 and L302 are warnings.
 BROKEN_STREAM_RULES: tuple[str, ...] = tuple(_STREAM_MUTATORS)
 
 
@@ -354,8 +354,9 @@ def broken_streams(rule: str | None = None, surface: str = "daily-js") -> Strate
     connected: ``L301``; an event after the session's end: ``L303``), a lost start
     (``L302``); and a session id used in both directions (``L304``) or a call whose
     sipCallId/destination/origin/provider changes (``L305``). The rest of the stream is
-    valid, so the checker (default options) fails on exactly the labelled rule. ``L301`` is
-    a warning; the others are errors. ``surface`` as for :func:`broken_events`.
+    valid, so the checker (default options) finds exactly the labelled rule. ``L301`` and
+    ``L302`` are warnings (a client that joined mid-call can see them); the others are
+    errors. ``surface`` as for :func:`broken_events`.
     """
     if rule is None:
         return st.sampled_from(BROKEN_STREAM_RULES).flatmap(lambda r: _broken_stream(r, surface))

@@ -16,6 +16,8 @@ class Totals(Tally):
 
     captures: int = 0
     failed_captures: list[str] = field(default_factory=list)
+    #: Files that folder scans found but did not check (not named as captures).
+    skipped_files: list[str] = field(default_factory=list)
 
     def add_capture(self, summary: CaptureSummary, failed: bool) -> None:
         self.captures += 1

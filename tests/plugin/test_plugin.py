@@ -27,16 +27,17 @@ def sample(pytester: pytest.Pytester) -> Path:
 
 @pytest.fixture
 def defective(pytester: pytest.Pytester) -> Path:
-    """S201 at lines 2 and 4, L302 at line 5, C101 at line 6."""
+    """Errors: S201 at lines 2 and 4, L303 at line 5 (a second stop), C101 at line 6; a
+    warning: L302 at line 3 (a stop without a start)."""
     path = pytester.path / "defective.ndjson"
     stopped = '{"action":"dialin-stopped","callClientId":"c","sessionId":"s","provider":"daily"}'
-    path.write_text("\n".join([GOOD, NO_ENDPOINT, GOOD, NO_ENDPOINT, stopped, "{oops"]) + "\n")
+    path.write_text("\n".join([GOOD, NO_ENDPOINT, stopped, NO_ENDPOINT, stopped, "{oops"]) + "\n")
     return path
 
 
 def _located(output: str) -> set[tuple[int, str]]:
-    """``(line, rule)`` of every ``file:line: RULE severity: message`` line in pytest's output."""
-    found = re.findall(r"defective\.ndjson:([0-9]+): ([CSL][0-9]{3}) (?:error|warning): ", output)
+    """``(line, rule)`` of every ``file:line: RULE error: message`` line in pytest's output."""
+    found = re.findall(r"defective\.ndjson:([0-9]+): ([CSL][0-9]{3}) error: ", output)
     return {(int(line), rule) for line, rule in found}
 
 
@@ -45,7 +46,7 @@ def test_sample_passes_with_no_conftest_and_no_tests(pytester: pytest.Pytester, 
     result = pytester.runpytest_subprocess("--telephony-conformance", str(sample))
     result.assert_outcomes(passed=N_RULES)
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*telephony-conformance: schemas *, 1 capture(s)*"])
+    result.stdout.fnmatch_lines(["*telephony-conformance: schemas *, 1 capture"])
 
 
 def test_defective_capture_fails_showing_file_line_rule(pytester: pytest.Pytester, defective: Path) -> None:
@@ -53,7 +54,7 @@ def test_defective_capture_fails_showing_file_line_rule(pytester: pytest.Pyteste
     result.assert_outcomes(passed=N_RULES - 3, failed=3)
     assert result.ret == 1
     out = result.stdout.str()
-    assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+    assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L303"), (6, "C101")}
     result.stdout.fnmatch_lines(["*FAILED*defective.ndjson*S201*"])
     assert "Traceback" not in out
 
@@ -63,8 +64,12 @@ def test_terminal_summary_counts(pytester: pytest.Pytester, defective: Path) -> 
     result.stdout.fnmatch_lines(
         [
             "*telephony-conformance*",
-            "1 capture(s): 6 lines, 5 events (5 telephony, 0 other), 1 sessions; "
-            "findings: 4 error(s), 0 warning(s)",
+            "Checked 1 capture: 6 lines = 5 events + 0 blank + 1 not an event. "
+            "Events: 5 telephony, 0 other (not checked); 1 session.",
+            "Findings: 4 errors (C101 invalid-json 1, L303 event-after-end 1, S201 missing-required-field 2), "
+            "1 warning (L302 stopped-without-start 1).",
+            "Warnings (doubtful, not violations; --telephony-strict makes them fail):",
+            "*defective.ndjson:3: L302 warning: dialin-stopped for session s, which had no earlier event*",
         ]
     )
 
@@ -88,7 +93,7 @@ def test_ini_option_lists_default_captures(pytester: pytest.Pytester, defective:
     result = pytester.runpytest()
     # Captures from the ini file are checked beside the project's own tests.
     result.assert_outcomes(passed=N_RULES - 3 + 1, failed=3)
-    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201"), (5, "L303"), (6, "C101")}
 
 
 def test_command_line_capture_skips_project_tests_unless_named(pytester: pytest.Pytester, sample: Path) -> None:
@@ -106,7 +111,7 @@ def test_a_folder_of_captures(pytester: pytest.Pytester, defective: Path, sample
 def test_repeatable_option(pytester: pytest.Pytester, defective: Path, sample: Path) -> None:
     result = pytester.runpytest("--telephony-conformance", str(sample), "--telephony-conformance", str(defective))
     result.assert_outcomes(passed=2 * N_RULES - 3, failed=3)
-    result.stdout.fnmatch_lines(["2 capture(s): *"])
+    result.stdout.fnmatch_lines(["Checked 2 captures: *"])
 
 
 def test_strict_makes_warnings_fail(pytester: pytest.Pytester) -> None:
@@ -121,13 +126,15 @@ def test_strict_makes_warnings_fail(pytester: pytest.Pytester) -> None:
 
 
 def test_partial(pytester: pytest.Pytester, defective: Path) -> None:
+    result = pytester.runpytest("--telephony-conformance", str(defective))
+    result.stdout.fnmatch_lines(["Findings: 4 errors (*), 1 warning (L302 stopped-without-start 1)."])
     result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-partial")
-    result.assert_outcomes(passed=N_RULES - 2, failed=2)
-    assert "L302" not in {rule for _, rule in _located(result.stdout.str())}
+    result.assert_outcomes(passed=N_RULES - 3, failed=3)
+    result.stdout.fnmatch_lines(["Findings: 4 errors (*), 0 warnings."])  # the stop without a start is not flagged
 
 
 def test_select_and_ignore(pytester: pytest.Pytester, defective: Path) -> None:
-    result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-select", "S2,L302")
+    result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-select", "S2,L303")
     n_s = sum(1 for r in RULES if r.startswith("S2"))
     result.assert_outcomes(passed=n_s + 1 - 2, failed=2)
     result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-ignore", "s201,C")
@@ -152,7 +159,7 @@ def test_keyword_selects_a_rule(pytester: pytest.Pytester, defective: Path) -> N
 def test_quiet(pytester: pytest.Pytester, defective: Path) -> None:
     result = pytester.runpytest("--telephony-conformance", str(defective), "-q")
     result.assert_outcomes(passed=N_RULES - 3, failed=3)
-    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
+    assert _located(result.stdout.str()) == {(2, "S201"), (4, "S201"), (5, "L303"), (6, "C101")}
 
 
 def test_junitxml_failures_name_the_rule(pytester: pytest.Pytester, defective: Path) -> None:
@@ -168,9 +175,9 @@ def test_junitxml_failures_name_the_rule(pytester: pytest.Pytester, defective: P
         if failure is not None:
             failed[case.get("name")] = (failure.get("message") or "") + (failure.text or "")
     assert total == N_RULES
-    assert {name.split()[0] for name in failed} == {"S201", "L302", "C101"}
+    assert {name.split()[0] for name in failed} == {"S201", "L303", "C101"}
     assert "defective.ndjson:2: S201 error" in failed["S201 missing-required-field"]
-    assert "defective.ndjson:5: L302 error" in failed["L302 stopped-without-start"]
+    assert "defective.ndjson:5: L303 error" in failed["L303 event-after-end"]
 
 
 def test_xdist(pytester: pytest.Pytester, defective: Path, sample: Path) -> None:
@@ -180,8 +187,8 @@ def test_xdist(pytester: pytest.Pytester, defective: Path, sample: Path) -> None
     )
     result.assert_outcomes(passed=2 * N_RULES - 3, failed=3)
     out = result.stdout.str()
-    assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L302"), (6, "C101")}
-    result.stdout.fnmatch_lines(["2 capture(s): 25 lines, * 6 sessions; findings: 4 error(s), 0 warning(s)"])
+    assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L303"), (6, "C101")}
+    result.stdout.fnmatch_lines(["Checked 2 captures: 25 lines = *; 6 sessions.", "Findings: 4 errors (*), 1 warning (*)."])
 
 
 def test_missing_capture_is_a_usage_error(pytester: pytest.Pytester) -> None:

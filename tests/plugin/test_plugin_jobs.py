@@ -23,7 +23,8 @@ def _dump(event: dict[str, Any]) -> str:
 @pytest.fixture
 def defective(pytester: pytest.Pytester) -> tuple[Path, set[tuple[int, str]]]:
     """A capture of two 4 MiB ranges: S201 at line 3, a C101 line straddling the range
-    boundary, and a start-less stop (L302) at the last line."""
+    boundary, and at the last two lines a start-less stop (an L302 warning) and a second stop
+    (an L303 error)."""
     lines = [*map(_dump, dialin_session(0, busy=False)), NO_ENDPOINT]
     planted = {(3, "S201")}
     size = sum(len(line) + 1 for line in lines)
@@ -37,10 +38,9 @@ def defective(pytester: pytest.Pytester) -> tuple[Path, set[tuple[int, str]]]:
             lines.append(line)
             size += len(line) + 1
         n += 1
-    lines.append(
-        _dump({"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": "never-started", "provider": "daily"})
-    )
-    planted.add((len(lines), "L302"))
+    stop = _dump({"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": "never-started", "provider": "daily"})
+    lines += [stop, stop]
+    planted |= {(len(lines) - 1, "L302"), (len(lines), "L303")}
     path = pytester.path / "defective.ndjson"
     path.write_text("\n".join(lines) + "\n")
     return path, planted
@@ -76,7 +76,7 @@ def test_jobs_fail_the_same_items_with_the_same_lines(
     assert runs["2"] == runs["1"]
     failed, _, items, located = runs["2"]
     assert failed == 3
-    assert items == ["C101", "L302", "S201"]
+    assert items == ["C101", "L303", "S201"]
     assert located == planted
 
 

@@ -59,7 +59,7 @@ def test_findings_point_into_the_data_and_name_the_handler(check: Any, lines: An
         "on_dialout_stopped",
         SID,
     )
-    assert "'data.destination'" in finding.message
+    assert '"data.destination"' in finding.message
 
 
 def test_a_misspelt_telephony_handler_gets_a_did_you_mean_and_others_are_counted(check: Any, lines: Any) -> None:
@@ -69,7 +69,7 @@ def test_a_misspelt_telephony_handler_gets_a_did_you_mean_and_others_are_counted
     )
     (finding,) = result.findings
     assert (finding.line, finding.rule, finding.pointer) == (1, "S204", "/handler")
-    assert "did you mean 'on_dialin_connected'?" in finding.message
+    assert "did you mean \"on_dialin_connected\"?" in finding.message
     assert (result.summary.unknown_telephony_events, result.summary.other_events) == (1, 1)
 
 

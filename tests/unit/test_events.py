@@ -40,7 +40,7 @@ def test_each_required_field_missing_is_s201_naming_it(check, event, lines, drop
         result = check(lines(event(action, **{name: drop})), partial=True, allow_empty=True)
         s201 = _only(result, "S201")
         assert len(s201) == 1, (name, result.findings)
-        assert f"missing required field {name!r}" in s201[0].message
+        assert f'missing required field "{name}"' in s201[0].message
         assert s201[0].pointer == f"/{name}"
         assert s201[0].action == action
 
@@ -56,7 +56,7 @@ def test_wrong_type_message_names_field_expectation_and_value(check, event, line
     result = check(lines(event("dialout-stopped", sessionId=42)), partial=True)
     [f] = result.findings
     assert (f.rule, f.pointer, f.severity) == ("S202", "/sessionId", Severity.ERROR)
-    assert "'sessionId'" in f.message and "a string" in f.message and "42" in f.message
+    assert '"sessionId"' in f.message and "a string" in f.message and "42" in f.message
     assert f.action == "dialout-stopped"
 
 
@@ -75,7 +75,7 @@ def test_wrong_types(check, event, lines, field: str, value, expected: str, show
     [f] = result.findings
     assert f.rule == "S202"
     assert f.pointer == f"/{field}"
-    assert f"{field!r} should be {expected} but is" in f.message
+    assert f"\"{field}\" should be {expected} but is" in f.message
     assert f.message.endswith(shown)
     assert "null null" not in f.message
 
@@ -100,7 +100,7 @@ def test_invalid_values_are_s203(check, event, lines, action: str, field: str, v
     [f] = result.findings
     assert f.rule == "S203"
     assert f.pointer == f"/{field}"
-    assert repr(field) in f.message and "should be" in f.message
+    assert f'"{field}"' in f.message and "should be" in f.message
     assert show_value(value)[:20] in f.message
 
 
@@ -169,8 +169,8 @@ def test_undocumented_fields_are_s205_only_under_strict(check, event, lines) -> 
     assert strict.by_line == {(1, "S205"), (2, "S205")}
     assert [f.pointer for f in strict.findings] == ["/sipEndpiont", "/details/newKey"]
     assert all(f.severity is Severity.WARNING for f in strict.findings)
-    assert "'sipEndpiont'" in strict.findings[0].message
-    assert "'details.newKey'" in strict.findings[1].message
+    assert '"sipEndpiont"' in strict.findings[0].message
+    assert '"details.newKey"' in strict.findings[1].message
 
 
 def test_strict_makes_warnings_fail() -> None:
@@ -201,7 +201,7 @@ def test_unknown_telephony_action_is_s204_with_did_you_mean(check, event, lines,
     result = check(lines(event("dialin-ready"), {**event("dialin-connected"), "action": action}))
     [f] = result.findings
     assert (f.line, f.rule, f.pointer, f.action) == (2, "S204", "/action", action)
-    assert f"did you mean {guess!r}?" in f.message
+    assert f'did you mean "{guess}"?' in f.message
     assert result.summary.unknown_telephony_events == 1
     assert result.summary.events_by_action[action] == 1
 
@@ -233,8 +233,8 @@ def test_non_telephony_actions_are_counted_not_flagged(check, event, lines, acti
 @pytest.mark.parametrize(
     ("line", "what"),
     [
-        (b'{"sessionId":"s","provider":"daily"}', "has no 'action'"),
-        (b'{"action":null}', "'action': null"),
+        (b'{"sessionId":"s","provider":"daily"}', 'has no "action"'),
+        (b'{"action":null}', '"action": null'),
         (b'{"action":7}', "a number"),
         (b'{"action":["dialin-ready"]}', "an array"),
         (b'{"action":{"name":"dialin-ready"}}', "an object"),
@@ -357,7 +357,7 @@ def test_a_client_event_without_action_is_c109_even_with_a_type(check, event, li
     broken = {k: v for k, v in event("dialin-error", type="start-failed").items() if k != "action"}
     result = check(lines(broken), partial=True, allow_empty=True)
     assert [(f.line, f.rule) for f in result.findings] == [(1, "C109")]
-    assert "'start-failed' is not a webhook type" in result.findings[0].message
+    assert '"start-failed" is not a webhook type' in result.findings[0].message
 
 
 # --- the exact findings, computed on the failing fields only -------------------------------

@@ -86,7 +86,8 @@ def test_l302_stopped_without_start(action: str) -> None:
 
 def test_l302_message_suggests_partial(check, event, lines) -> None:
     [f] = check(lines(event("dialin-stopped"))).findings
-    assert f.rule == "L302" and f.severity is Severity.ERROR
+    # A correct capture shows it when its client joined mid-call: doubtful, not a violation.
+    assert f.rule == "L302" and f.severity is Severity.WARNING
     assert "--partial" in (f.hint or "")
 
 

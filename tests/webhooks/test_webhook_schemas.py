@@ -2,9 +2,8 @@
 example validates, each is carried in its schema's ``examples``, the decisions on the
 sources' disagreements (D2, D3, D4, D23) hold, and broken deliveries fail.
 
-The published examples are read from ``../shared/reference/examples`` beside the
-repository when that folder exists (it does in the project's workspace, not in an sdist);
-the schemas embed the same examples, so the embedded copies are checked everywhere.
+The published examples are bundled verbatim in ``tests/data/published`` (see its README);
+the schemas embed the same examples, and both copies are checked.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import pytest
 from conformance.schemas import exact_validator, load_schemas
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference" / "examples"
+PUBLISHED = REPO / "tests" / "data" / "published"
 BASE = "https://telephony-conformance.example/schemas/1.1.0/"
 TYPES = (
     "dialin.ready",
@@ -78,11 +77,10 @@ def _embedded() -> list[tuple[str, dict[str, Any]]]:
 
 
 def _reference_files() -> list[Path]:
-    return sorted(REFERENCE.glob("webhook--*.json")) if REFERENCE.is_dir() else []
+    return sorted(PUBLISHED.glob("webhook--*.json"))
 
 
 # --- the published examples ---------------------------------------------------------------
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/reference/examples is not beside this checkout")
 def test_there_are_published_webhook_examples() -> None:
     assert len(_reference_files()) >= 10
 
