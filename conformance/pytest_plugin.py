@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from . import rules
 from .check import CaptureScan, CaptureSummary, CaptureUnreadable, Tally, check_file, scan_paths
 from .check.gc_tuning import collecting_less
 from .escape import display_path
@@ -111,6 +112,7 @@ class CaptureRun(GeneratedItemsPlugin):
         self.results: dict[str, _CaptureResult] = {}
         self.summaries: dict[str, dict[str, Any]] = {}  # for the terminal summary
         self.warnings: dict[str, list[str]] = {}  # capture -> its warning lines, for the summary
+        self.sent: set[str] = set()  # captures whose summary this process has sent
 
     def header(self) -> str:
         flags = [name for name, on in (("strict", self.options.strict), ("partial", self.options.partial)) if on]
@@ -120,8 +122,12 @@ class CaptureRun(GeneratedItemsPlugin):
     def targets(self) -> Iterable[TargetItems]:
         enabled = self.options.enabled_rules()
         for path in self.captures:
-            rules = [rule for rule in RULES.values() if rule.id in enabled]
-            yield path, [(CaptureRuleItem, f"{rule.id} {rule.name}", {"rule_id": rule.id}) for rule in rules]
+            # Node ids show the path printable: pytest writes them to terminals and JUnit XML.
+            yield display_path(path), [
+                (CaptureRuleItem, f"{rule.id} {rule.name}", {"rule_id": rule.id, "capture": path})
+                for rule in RULES.values()
+                if rule.id in enabled
+            ]
 
     def result(self, path: str) -> _CaptureResult:
         """One capture's findings, checked on first use."""
@@ -129,6 +135,19 @@ class CaptureRun(GeneratedItemsPlugin):
             with collecting_less():
                 self.results[path] = _check(path, self.options, self.max_shown, self.scan.unreadable.get(path))
         return self.results[path]
+
+    def summary_to_send(self, path: str) -> dict[str, Any] | None:
+        """A capture's counts and warning lines for the process that reports, once per process
+        (they travel in an item's user_properties, which JUnit XML also shows: printable)."""
+        if path in self.sent:
+            return None
+        self.sent.add(path)
+        result = self.result(path)
+        warnings = [
+            format_finding(path, f) for rule, shown in result.shown.items() if rule not in result.failing for f in shown
+        ]
+        counts = {**result.summary.as_dict(), "path": display_path(path)}
+        return {"path": display_path(path), "summary": counts, "warnings": warnings[:_WARNINGS_SHOWN]}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs in the xdist controller too: capture summaries travel in user_properties.
@@ -138,7 +157,8 @@ class CaptureRun(GeneratedItemsPlugin):
                 self.warnings[value["path"]] = value["warnings"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        summaries = [s for p, s in self.summaries.items() if p in self.captures]
+        shown = [display_path(path) for path in self.captures]
+        summaries = [self.summaries[path] for path in dict.fromkeys(shown) if path in self.summaries]
         if not summaries:
             return
         totals = Tally()
@@ -151,7 +171,7 @@ class CaptureRun(GeneratedItemsPlugin):
         if skipped:
             terminalreporter.write_line(skipped)
         terminalreporter.write_line(findings_line(totals, _SEVERITY_OF, self.options.strict))
-        warnings = [line for path in self.captures for line in self.warnings.get(path, ())]
+        warnings = [line for path in dict.fromkeys(shown) for line in self.warnings.get(path, ())]
         if warnings and not self.options.strict:
             terminalreporter.write_line("Warnings (doubtful, not violations; --telephony-strict makes them fail):")
             for line in warnings[:_WARNINGS_SHOWN]:
@@ -179,30 +199,21 @@ class CaptureRuleFailure(ReportedFailure):
 class CaptureRuleItem(ReportingItem):
     """Checks one rule over one capture: fails listing ``file:line: rule: message``."""
 
-    def __init__(self, *, run: CaptureRun, rule_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, run: CaptureRun, rule_id: str, capture: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run = run
         self.rule_id = rule_id
-        self.capture = self.parent.name if self.parent else ""
+        self.capture = capture
 
     def runtest(self) -> None:
         result = self.run.result(self.capture)
-        if not any(name == _SUMMARY_PROPERTY for name, _ in self.user_properties):
-            self.user_properties.append((_SUMMARY_PROPERTY, self._summary(result)))
+        summary = self.run.summary_to_send(self.capture)
+        if summary is not None:
+            self.user_properties.append((_SUMMARY_PROPERTY, summary))
         if result.unreadable is not None:
             raise CaptureRuleFailure(result.unreadable)
         if result.failing.get(self.rule_id):
             raise CaptureRuleFailure(self._describe(result))
-
-    def _summary(self, result: _CaptureResult) -> dict[str, Any]:
-        """The capture's counts and warning lines, sent to the process that reports."""
-        warnings = [
-            format_finding(self.capture, f)
-            for rule, shown in result.shown.items()
-            if rule not in result.failing
-            for f in shown
-        ]
-        return {"path": self.capture, "summary": result.summary.as_dict(), "warnings": warnings[:_WARNINGS_SHOWN]}
 
     def _describe(self, result: _CaptureResult) -> str:
         rule = RULES[self.rule_id]
@@ -220,15 +231,14 @@ class CaptureRuleItem(ReportingItem):
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
-        return self.capture, None, f"{self.capture}::{self.rule_id}"
+        return display_path(self.capture), None, f"{display_path(self.capture)}::{self.rule_id}"
 
 
 def _check(path: str, options: Options, max_shown: int, unreadable: str | None) -> _CaptureResult:
     result = _CaptureResult(CaptureSummary(path))
-    if unreadable is not None:  # a folder a scan could not read
-        result.unreadable = f"telephony-conformance: {display_path(path)}: cannot read: {unreadable}"
-        return result
     try:
+        if unreadable is not None:  # a folder a scan could not read
+            raise CaptureUnreadable(path, f"cannot read: {unreadable}")
         for finding in check_file(path, result.summary, options):
             rule = finding.rule
             result.counts[rule] = result.counts.get(rule, 0) + 1
@@ -239,6 +249,8 @@ def _check(path: str, options: Options, max_shown: int, unreadable: str | None) 
                 shown.append(finding)
     except CaptureUnreadable as exc:
         result.unreadable = f"telephony-conformance: {exc}"
+        result.summary.errors += 1  # counted as the CLI counts it: C110 in the summary
+        result.summary.findings_by_rule[rules.UNREADABLE.id] = 1
     return result
 
 

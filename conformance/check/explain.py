@@ -312,7 +312,8 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
         )
     if keyword == "enum":
         options = ", ".join(show_value(v) for v in _listed(error.validator_value))
-        return rules.INVALID_VALUE, pointer, f"{es.action} {quoted(field)} should be one of {options} but is {show_value(found)}"
+        message = f"{es.action} {quoted(field)} should be one of {options} but is {show_value(found)}"
+        return rules.INVALID_VALUE, pointer, message
     if keyword == "const":
         return (
             rules.INVALID_VALUE,
