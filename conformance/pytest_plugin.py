@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from . import rules
+from . import __version__, rules
 from .check import CaptureScan, CaptureSummary, CaptureUnreadable, Tally, check_file, scan_paths
 from .check.gc_tuning import collecting_less
-from .escape import display_path
+from .escape import display_path, printable
 from .findings import Finding
 from .options import Options, add_check_options, options_from
 from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
@@ -132,8 +132,20 @@ class CaptureRun(GeneratedItemsPlugin):
     def result(self, path: str) -> _CaptureResult:
         """One capture's findings, checked on first use."""
         if path not in self.results:
-            with collecting_less():
-                self.results[path] = _check(path, self.options, self.max_shown, self.scan.unreadable.get(path))
+            try:
+                with collecting_less():
+                    self.results[path] = _check(path, self.options, self.max_shown, self.scan.unreadable.get(path))
+            except MemoryError:
+                pytest.exit(
+                    f"telephony-conformance: out of memory checking {display_path(path)}; the check stopped",
+                    returncode=pytest.ExitCode.INTERNAL_ERROR,
+                )
+            except Exception as exc:  # a bug of ours: one line that names it, not a failed test
+                pytest.exit(
+                    f"telephony-conformance: internal error checking {display_path(path)}: {type(exc).__name__}: "
+                    f"{printable(str(exc))[:300]} (a bug in telephony-conformance {__version__})",
+                    returncode=pytest.ExitCode.INTERNAL_ERROR,
+                )
         return self.results[path]
 
     def summary_to_send(self, path: str) -> dict[str, Any] | None:

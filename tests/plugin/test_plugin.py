@@ -188,7 +188,9 @@ def test_xdist(pytester: pytest.Pytester, defective: Path, sample: Path) -> None
     result.assert_outcomes(passed=2 * N_RULES - 3, failed=3)
     out = result.stdout.str()
     assert _located(out) == {(2, "S201"), (4, "S201"), (5, "L303"), (6, "C101")}
-    result.stdout.fnmatch_lines(["Checked 2 captures: 25 lines = *; 6 sessions.", "Findings: 4 errors (*), 1 warning (*)."])
+    result.stdout.fnmatch_lines(
+        ["Checked 2 captures: 25 lines = *; 6 sessions.", "Findings: 4 errors (*), 1 warning (*)."]
+    )
 
 
 def test_missing_capture_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -237,3 +239,22 @@ def test_summary_is_per_run_not_per_process(pytester: pytest.Pytester, sample: P
     result = pytester.runpytest("--telephony-conformance", str(sample), "-k", "no-such-rule")
     result.assert_outcomes(deselected=N_RULES)
     assert "1 capture(s):" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("error", "said"), [("RuntimeError('a bug')", "internal error"), ("MemoryError()", "out of memory")]
+)
+def test_an_internal_error_is_one_line_naming_it(
+    pytester: pytest.Pytester, sample: Path, error: str, said: str
+) -> None:
+    pytester.makeconftest(
+        "import conformance.pytest_plugin as plugin\n"
+        "def broken(*args, **kwargs):\n"
+        f"    raise {error}\n"
+        "plugin._check = broken\n"
+    )
+    result = pytester.runpytest_subprocess("--telephony-conformance", str(sample))
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    out = result.stdout.str() + result.stderr.str()
+    assert f"telephony-conformance: {said}" in out
+    assert "Traceback" not in out and "passed" not in out

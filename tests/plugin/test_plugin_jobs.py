@@ -38,7 +38,9 @@ def defective(pytester: pytest.Pytester) -> tuple[Path, set[tuple[int, str]]]:
             lines.append(line)
             size += len(line) + 1
         n += 1
-    stop = _dump({"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": "never-started", "provider": "daily"})
+    stop = _dump(
+        {"action": "dialin-stopped", "callClientId": CLIENT, "sessionId": "never-started", "provider": "daily"}
+    )
     lines += [stop, stop]
     planted |= {(len(lines) - 1, "L302"), (len(lines), "L303")}
     path = pytester.path / "defective.ndjson"
