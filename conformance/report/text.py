@@ -36,8 +36,12 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 def rule_group_order(by_rule: dict[str, int], severity_of: dict[str, Severity]) -> list[str]:
-    """Rule ids with findings, errors before warnings, then by id."""
-    return sorted(by_rule, key=lambda rule: (severity_of.get(rule) is not Severity.ERROR, rule))
+    """Rule ids with findings, errors before warnings, then in the stages' order (capture,
+    event, lifecycle: the registry's)."""
+    return sorted(by_rule, key=lambda rule: (severity_of.get(rule) is not Severity.ERROR, _ORDER.get(rule, 0), rule))
+
+
+_ORDER = {rule: index for index, rule in enumerate(RULES)}
 
 
 def counts_lines(totals: Tally, captures: int) -> list[str]:
@@ -87,7 +91,9 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
         lines.append(f"Failed: {plural(len(totals.failed_captures), 'capture')} of {totals.captures:,}.")
         failing = [
             rule
-            for rule in sorted(totals.findings_by_rule, key=lambda r: -totals.findings_by_rule[r])
+            for rule in sorted(
+                rule_group_order(totals.findings_by_rule, severity_of), key=lambda r: -totals.findings_by_rule[r]
+            )
             if rule in RULES and (severity_of.get(rule) is Severity.ERROR or options.strict)
         ]
         lines.append("Next (a capture is evidence: the fix is usually in the recorder or a forwarder):")

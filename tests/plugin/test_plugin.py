@@ -66,7 +66,7 @@ def test_terminal_summary_counts(pytester: pytest.Pytester, defective: Path) -> 
             "*telephony-conformance*",
             "Checked 1 capture: 6 lines = 5 events + 0 blank + 1 not an event. "
             "Events: 5 telephony, 0 other (not checked); 1 session.",
-            "Findings: 4 errors (C101 invalid-json 1, L303 event-after-end 1, S201 missing-required-field 2), "
+            "Findings: 4 errors (C101 invalid-json 1, S201 missing-required-field 2, L303 event-after-end 1), "
             "1 warning (L302 stopped-without-start 1).",
             "Warnings (doubtful, not violations; --telephony-strict makes them fail):",
             "*defective.ndjson:3: L302 warning: dialin-stopped for session s, which had no earlier event*",
