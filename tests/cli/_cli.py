@@ -37,3 +37,39 @@ def findings_of(stdout: str) -> list[tuple[str, int, str, str]]:
         for m in map(FINDING.match, stdout.splitlines())
         if m
     ]
+
+
+def on_a_terminal(*args: str, env: dict[str, str] | None = None, stdout_too: bool = True) -> tuple[int, str, str]:
+    """Run the CLI with stderr (and stdout, unless ``stdout_too`` is false) on a pseudo-terminal,
+    as in a person's shell; returns the exit code, what the terminal got, and the piped stdout."""
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    shown = b""
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "conformance.cli", *args],
+            stdout=follower if stdout_too else subprocess.PIPE,
+            stderr=follower,
+            env={**os.environ, "TERM": "xterm", "COLUMNS": "100", **(env or {})},
+        )
+        os.close(follower)
+        piped = b""
+        if not stdout_too:
+            piped, _ = proc.communicate(timeout=120)
+        while True:
+            if select.select([leader], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal closed: the program ended
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            elif proc.poll() is not None:
+                break
+        proc.wait(timeout=120)
+    finally:
+        os.close(leader)
+    return proc.returncode, shown.decode("utf-8", "replace"), piped.decode()

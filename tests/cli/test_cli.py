@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _cli import FINDING, GROUP, cli, findings_of
+from _cli import FINDING, GROUP, cli, findings_of, on_a_terminal
 
 from conformance.rules import RULES, rule_table
 
@@ -287,56 +286,18 @@ def test_redirected_output_has_no_progress(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_progress_goes_to_a_terminal_stderr_never_to_stdout(tmp_path: Path) -> None:
-    import pty
-    import select
 
     big = tmp_path / "big.ndjson"
     big.write_bytes(SAMPLE.read_bytes() * 500)
     expected = cli("check", str(big))
-    leader, follower = pty.openpty()
     # The bar is drawn once a capture has taken this long: at once, here.
-    stderr = b""
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "conformance.cli", "check", str(big)],
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            env={**os.environ, "TERM": "xterm", "TELEPHONY_CONFORMANCE_PROGRESS_AFTER": "0"},
-        )
-        os.close(follower)
-        out, _ = proc.communicate(timeout=120)
-        while select.select([leader], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            stderr += chunk
-    finally:
-        os.close(leader)
-    assert proc.returncode == expected.returncode
-    assert out.decode() == expected.stdout
-    assert stderr, "no progress bar was drawn on the terminal"
-    assert b"big.ndjson" in stderr
-
-
-def test_broken_pipe_is_quiet(defective: tuple[Path, set[int]]) -> None:
-    path, _ = defective
-    many = path.parent / "many.ndjson"
-    many.write_bytes(path.read_bytes() * 2000)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "check", str(many)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    code, stderr, out = on_a_terminal(
+        "check", str(big), env={"TELEPHONY_CONFORMANCE_PROGRESS_AFTER": "0"}, stdout_too=False
     )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.readline()
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    proc.wait(timeout=60)
-    assert "Traceback" not in err
+    assert code == expected.returncode
+    assert out == expected.stdout
+    assert stderr, "no progress bar was drawn on the terminal"
+    assert "big.ndjson" in stderr
 
 
 # --- other commands -----------------------------------------------------------------------

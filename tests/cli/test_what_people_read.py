@@ -6,14 +6,12 @@ garbles the output. Run as real subprocesses (and under a pseudo-terminal for th
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _cli import FINDING, GROUP, cli, findings_of
+from _cli import FINDING, GROUP, cli, findings_of, on_a_terminal
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = REPO / "tests" / "data" / "published"
@@ -159,39 +157,6 @@ def test_values_are_quoted_one_way(tmp_path: Path) -> None:
 
 
 # --- the progress bar -----------------------------------------------------------------------
-def _under_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run the CLI with stdout and stderr on one pseudo-terminal, as in a person's shell."""
-    import pty
-    import select
-
-    leader, follower = pty.openpty()
-    output = b""
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "conformance.cli", *args],
-            stdout=follower,
-            stderr=follower,
-            env={**os.environ, "TERM": "xterm", "COLUMNS": "100", **env},
-        )
-        os.close(follower)
-        while True:
-            ready = select.select([leader], [], [], 0.2)[0]
-            if ready:
-                try:
-                    chunk = os.read(leader, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif proc.poll() is not None:
-                break
-        proc.wait(timeout=120)
-    finally:
-        os.close(leader)
-    return proc.returncode, output.decode("utf-8", "replace")
-
-
 def _screen_lines(output: str) -> list[str]:
     """The lines a terminal shows: escape sequences dropped, each line what follows its last
     carriage return."""
@@ -202,7 +167,7 @@ def _screen_lines(output: str) -> list[str]:
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_no_progress_bar_for_a_small_capture_on_a_terminal(tmp_path: Path) -> None:
     path = capture(tmp_path, READY, NO_ENDPOINT, READY)
-    code, output = _under_a_terminal(["check", str(path)], {})
+    code, output, _ = on_a_terminal("check", str(path))
     assert code == 1
     assert "\x1b[?25l" not in output  # rich hides the cursor while it draws a bar
     assert "━" not in output
@@ -214,7 +179,8 @@ def test_the_progress_bar_is_cleared_before_any_finding(tmp_path: Path) -> None:
     lines = [READY] * 20_000 + [NO_ENDPOINT]
     path = capture(tmp_path, *lines)
     # The bar is drawn once a capture has taken this long: at once, here.
-    code, output = _under_a_terminal(["check", "--jobs", "1", str(path)], {"TELEPHONY_CONFORMANCE_PROGRESS_AFTER": "0"})
+    at_once = {"TELEPHONY_CONFORMANCE_PROGRESS_AFTER": "0"}
+    code, output, _ = on_a_terminal("check", "--jobs", "1", str(path), env=at_once)
     assert code == 1
     assert "━" in output, "no progress bar was drawn"
     shown = _screen_lines(output)
