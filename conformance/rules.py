@@ -8,7 +8,12 @@ Ids are stable and never reused. The first letter says which stage checks it:
 Severities follow the facts in Daily's sources (ids ``L1``…``L22``, ``D1``…``D24`` refer
 to the lifecycle facts and discrepancies collected in the project's reference notes):
 ``error`` where no source allows the shape or order, ``warning`` where a source leaves it
-open and the finding is only really doubtful.
+open and the finding is only really doubtful. The test for a lifecycle rule: what a real,
+correctly recorded capture can show is never an error. A client that joins mid-call sees
+an answered without its connected (L301) or a stop without its start (L302): warnings. An
+event after its session's end (L303; the other terminal event excepted, L13), one id in both
+directions (L304), a call's identity changing (L305) and a step repeated (L306) need two
+events of one session that no source allows together: errors.
 """
 
 from __future__ import annotations
