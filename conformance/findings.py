@@ -113,7 +113,11 @@ def show_value(value: Any, limit: int = 60) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):  # a value nested ~1000 deep: bounded instead
         text = bounded_repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):  # cut inside the quotes, so a reader still sees a string
+        return text[: limit - 2] + '…"'
+    return text[: limit - 1] + "…"
 
 
 def quoted(text: str, limit: int = 60) -> str:

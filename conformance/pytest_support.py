@@ -89,10 +89,17 @@ class GeneratedItemsPlugin:
 
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
-        for name, planned in self.targets():
+        for target, planned in self.targets():
+            name = node_name(target)
             parent = GeneratedCollector.from_parent(session, name=name, nodeid=f"{self.prefix}::{name}")
             for item_class, item_name, kwargs in planned:
                 items.append(item_class.from_parent(parent, name=item_name, run=self, **kwargs))
+
+
+def node_name(target: str) -> str:
+    """A target's name as a node id part: pytest reads ``[…]`` in a node id as parameters
+    (and fails on ``calls[1].ndjson``), so brackets are percent-encoded, as in a URL."""
+    return target.replace("[", "%5B").replace("]", "%5D")
 
 
 def skip_project_tests(config: pytest.Config, targets_given: bool) -> bool | None:

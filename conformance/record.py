@@ -91,12 +91,17 @@ class Recorder:
 
 
 def _dumps(fields: dict[str, Any]) -> str:
-    # A value JSON cannot hold is recorded as its repr, so the line is still written (and the
-    # checker names the field whose type is wrong).
+    # A value JSON cannot hold is recorded as an object that says what it was, so the line is
+    # still written and the checker names the field: no event field is an object of this shape
+    # (a string recorded as its repr would pass where a string is expected).
     try:
-        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=repr)
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=_not_json)
     except UnicodeEncodeError:
-        return json.dumps(fields, separators=(",", ":"), default=repr)
+        return json.dumps(fields, separators=(",", ":"), default=_not_json)
+
+
+def _not_json(value: object) -> dict[str, str]:
+    return {"notJson": type(value).__name__, "repr": repr(value)[:200]}
 
 
 def _recorder(target: str | os.PathLike[str] | Recorder) -> Recorder:

@@ -144,7 +144,7 @@ INVALID_VALUE = _rule(
     '{"action": "dialout-connected", …, "destination": "12098888888"}',
     fix="Check whether a forwarder rewrote the value (dropped the + of a phone number, say); if the line holds the event exactly as Daily sent it, report it to Daily.")
 UNKNOWN_TELEPHONY_ACTION = _rule(
-    "S204", "unknown-telephony-action", E, "An `action` starts with dialin/dialout but is not one of the ten telephony events.",
+    "S204", "unknown-telephony-action", E, "An event's name (its `action`, webhook `type` or daily-python handler) starts with dialin/dialout but is not one of the ten telephony events.",
     "Daily emits exactly ten telephony events (DTS DailyEvent union, WH index); `dialin_connected` or `dialout-answerd` is a typo in a forwarder.",
     '{"action": "dialin_connected", …}',
     fix="A typo or a renamed event in the recorder or a forwarder: use Daily's event name (the message suggests one).")
@@ -215,7 +215,8 @@ def replace_table(readme: str) -> str:
 def select_rules(select: list[str] | None, ignore: list[str] | None) -> frozenset[str]:
     """The ids enabled by ``--select``/``--ignore``: each entry is an id or a prefix (``L3``).
 
-    Raises ``ValueError`` naming any entry that matches no rule, so a typo is never silent.
+    Raises ``ValueError`` naming any entry that matches no rule, so a typo is never silent,
+    and when no rule is left to check.
     """
 
     def expand(entries: list[str]) -> set[str]:
@@ -230,4 +231,6 @@ def select_rules(select: list[str] | None, ignore: list[str] | None) -> frozense
     enabled = expand(select) if select else set(RULES)
     if ignore:
         enabled -= expand(ignore)
+    if not enabled:  # a check of nothing would pass whatever the capture holds
+        raise ValueError("select and ignore leave no rule to check")
     return frozenset(enabled)

@@ -96,7 +96,8 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
             )
             if rule in RULES and (severity_of.get(rule) is Severity.ERROR or options.strict)
         ]
-        lines.append("Next (a capture is evidence: the fix is usually in the recorder or a forwarder):")
+        most = f", for the {NEXT_STEPS} rules with the most findings" if len(failing) > NEXT_STEPS else ""
+        lines.append(f"Next (a capture is evidence: the fix is usually in the recorder or a forwarder){most}:")
         lines += [f"  - {rule} {RULES[rule].name}: {RULES[rule].fix}" for rule in failing[:NEXT_STEPS]]
         lines.append("  `telephony-conformance rules` explains every rule.")
     if skipped:

@@ -258,3 +258,23 @@ def test_an_internal_error_is_one_line_naming_it(
     out = result.stdout.str() + result.stderr.str()
     assert f"telephony-conformance: {said}" in out
     assert "Traceback" not in out and "passed" not in out
+
+
+def test_a_capture_that_cannot_be_read_fails_once_and_its_other_rules_are_not_checked(
+    pytester: pytest.Pytester, sample: Path
+) -> None:
+    (pytester.path / "gone.ndjson").symlink_to(pytester.path / "nowhere")  # listed, cannot be opened
+    result = pytester.runpytest("--telephony-conformance", str(pytester.path), "-rfs")
+    result.assert_outcomes(passed=N_RULES, failed=1, skipped=N_RULES - 1)
+    result.stdout.fnmatch_lines(["FAILED *gone.ndjson::C110 unreadable*"])
+    result.stdout.fnmatch_lines(["SKIPPED * not checked: *gone.ndjson: cannot open*"])
+
+
+def test_a_capture_name_with_brackets(pytester: pytest.Pytester) -> None:
+    # pytest reads [..] in a node id as parameters; the name is percent-encoded there.
+    path = pytester.path / "calls[1].ndjson"
+    path.write_bytes(SAMPLE.read_bytes() + NO_ENDPOINT.encode() + b"\n")
+    result = pytester.runpytest("--telephony-conformance", str(path))
+    result.assert_outcomes(passed=N_RULES - 1, failed=1)
+    out = result.stdout.str()
+    assert "calls%5B1%5D.ndjson::S201" in out and "calls[1].ndjson:20: S201 error" in out

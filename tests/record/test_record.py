@@ -138,9 +138,17 @@ def test_a_failing_disk_is_said_once_and_never_raises_into_the_bot(tmp_path: Pat
 
 def test_a_value_json_cannot_hold_is_recorded_for_the_checker_to_name(tmp_path: Path) -> None:
     path = tmp_path / "calls.ndjson"
-    record_handler(Bot(), path).on_dialin_connected({"sessionId": SID_IN, "sipHeaders": {"X": object()}})  # type: ignore[attr-defined]
-    (line,) = path.read_text().splitlines()
-    assert json.loads(line)["data"]["sipHeaders"]["X"].startswith("<object object")
+    bot = record_handler(Bot(), path)
+    bot.on_dialin_connected({"sessionId": SID_IN, "sipHeaders": {"X": object()}})  # type: ignore[attr-defined]
+    bot.on_dialin_connected({"sessionId": b"s-1", "sipFrom": b"sip:a@b"})  # type: ignore[attr-defined]
+    first, _ = (json.loads(line) for line in path.read_text().splitlines())
+    assert first["data"]["sipHeaders"]["X"]["repr"].startswith("<object object")
+    # Bytes where a string belongs are not recorded as their repr (a string, which would pass):
+    # the checker names each field.
+    assert {found for found in check(path, allow_empty=True) if found[1] == "S202"} >= {
+        (2, "S202", "/data/sessionId"),
+        (2, "S202", "/data/sipFrom"),
+    }
 
 
 def test_an_object_that_takes_no_attributes_is_refused_with_the_fix() -> None:
