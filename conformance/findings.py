@@ -6,6 +6,7 @@ knows about terminals, pytest or argparse.
 
 from __future__ import annotations
 
+import re
 import reprlib
 from dataclasses import dataclass
 from enum import Enum
@@ -113,6 +114,10 @@ def show_value(value: Any, limit: int = 60) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):  # a value nested ~1000 deep: bounded instead
         text = bounded_repr(value)
+    else:
+        # One escape style in every message: JSON's \u001b for a control character becomes
+        # \x1b, as conformance.escape writes the characters JSON leaves alone.
+        text = _JSON_CONTROL.sub(lambda m: f"{m[1]}\\x{m[2]}", text)
     if len(text) <= limit:
         return text
     if isinstance(value, str):  # cut inside the quotes, so a reader still sees a string
@@ -125,6 +130,9 @@ def quoted(text: str, limit: int = 60) -> str:
     quotes (``"sipEndpoint"``), cut short like :func:`show_value`."""
     return show_value(text, limit)
 
+
+#: JSON's escape of a C0 control character (not preceded by an escaped backslash).
+_JSON_CONTROL = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([01][0-9a-fA-F])")
 
 _REPR = reprlib.Repr()
 _REPR.maxlevel = 3

@@ -234,3 +234,13 @@ def test_an_internal_error_is_one_line_and_exit_2(error: str, expected: str) -> 
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert re.match(expected, done.stderr)
     assert "Traceback" not in done.stderr
+
+
+def test_one_escape_style_in_messages(tmp_path: Path) -> None:
+    path = tmp_path / "escapes.ndjson"
+    event = {"action": "dialout-connected", "callClientId": "c", "sessionId": "s\x1b", "sipCallId": "x",
+             "provider": "daily", "destination": "\x1b[2J\\u001b"}
+    path.write_text(json.dumps(event) + "\n")
+    out = cli("check", str(path)).stdout
+    assert '"\\x1b[2J\\\\u001b"' in out  # the control character as \x1b; a written backslash kept
+    assert "\\u001b" not in out.replace("\\\\u001b", "")
