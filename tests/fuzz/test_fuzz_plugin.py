@@ -113,6 +113,12 @@ def test_fixture_and_function_in_a_users_own_test(fuzz_dir: pytest.Pytester, fuz
 def test_usage_errors(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
     result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "no_such_module:x")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*cannot import 'no_such_module'*"])
+    result.stderr.fnmatch_lines(["*there is no module 'no_such_module', neither installed*"])
     result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "careful:handle", "--telephony-reject", "Nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    # An exception from a package that is not installed is named as written, and why.
+    result = fuzz_dir.runpytest(
+        *fuzz_args, "--telephony-consumer", "careful:handle", "--telephony-reject", "nopkg.ValidationError"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cannot load 'nopkg.ValidationError': there is no module 'nopkg', *"])
