@@ -5,6 +5,7 @@ The CLI spells them ``--strict``, the pytest plugin ``--telephony-strict``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,11 +74,26 @@ def add_check_options(add: Any, prefix: str) -> None:
     )
 
 
+def max_jobs() -> int:
+    """The most worker processes ``--jobs`` may ask for: four per available core, and at least 8.
+    More only crowd the machine (each worker holds its own compiled schemas)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        cores = os.cpu_count() or 1
+    return max(8, 4 * cores)
+
+
 def options_from(strict: bool, partial: bool, select: str, ignore: str, allow_empty: bool, jobs: int = 1) -> Options:
-    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing
-    or a negative job count."""
+    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing,
+    or a job count that is negative or above :func:`max_jobs`."""
     if jobs < 0:
         raise ValueError(f"jobs must be 0 (one per core) or a positive number, not {jobs}")
+    if jobs > max_jobs():
+        raise ValueError(
+            f"jobs {jobs} is more than this machine can use: at most {max_jobs()} "
+            "(four per core), or 0 for one per core"
+        )
     options = Options(
         strict=strict,
         partial=partial,

@@ -158,7 +158,8 @@ def check_chunk(
             raise CaptureChanged("the file was replaced by another one (rotated?)")
         if info.st_size < end:
             raise CaptureChanged(f"the file shrank to {info.st_size:,} bytes")
-        buffered = io.BufferedReader(raw, buffer_size=BLOCK_BYTES)
+        # Small reads: the planner hands ranges that begin and end at a line's start already.
+        buffered = io.BufferedReader(raw, buffer_size=64 * 1024)
         first = _line_start(buffered, start)
         last = _line_start(buffered, end)
         raw.seek(first)
@@ -246,24 +247,44 @@ def _ranges_checked(
     try:
         identity = file_identity(path)
         size = os.path.getsize(path)
+        bounds = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except OSError as exc:
         yield [_unreadable(exc)]
         return
+    with bounds:
+        yield from _ranges_of(path, size, bounds, tally, options, workers, progress, executor, chunk_bytes, identity)
+
+
+def _ranges_of(
+    path: str,
+    size: int,
+    bounds: io.FileIO,
+    tally: Tally,
+    options: Options,
+    workers: int,
+    progress: Callable[[int], Any] | None,
+    executor: Executor | None,
+    chunk_bytes: int,
+    identity: FileIdentity,
+) -> Iterator[Iterable[Finding | Record | WebhookItem | RangeSessions]]:
+    """:func:`_ranges_checked` once the file is open (``bounds``, for finding where ranges begin)."""
     try:
         folder = tempfile.mkdtemp(prefix="telephony-conformance-")
     except OSError:  # no writable temporary folder: check in this process instead
         yield _in_this_process(path, tally, options)
         return
-    starts = iter(range(0, size, chunk_bytes))
+    ranges = _line_ranges(bounds, size, chunk_bytes)
     pending: deque[tuple[int, int, Future[str]]] = deque()  # (start, end, the range's result file)
-    # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
+    # Never more workers than ranges (a small file with --jobs 4000 needs one), and at most two
+    # ranges per worker in flight: every worker stays busy, and memory stays bounded.
+    workers = max(1, min(workers, -(-size // chunk_bytes)))
     ahead = 2 * workers
     pool: Executor | None = executor
 
     def submit() -> None:
-        start = next(starts, None)
-        if start is not None and pool is not None:
-            end = min(start + chunk_bytes, size)
+        bound = next(ranges, None)
+        if bound is not None and pool is not None:
+            start, end = bound
             future = pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder)
             pending.append((start, end, future))
 
@@ -400,6 +421,36 @@ class _Range(io.RawIOBase):
         n = self._raw.readinto(view[: min(len(view), self._left)]) or 0
         self._left -= n
         return n
+
+
+def _line_ranges(f: io.FileIO, size: int, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+    """The byte ranges to check, each about ``chunk_bytes`` long and both of its ends at the
+    start of a line, in order; found here, in one pass, so that a worker never rescans a long
+    line that began before its range (a 2 GB line would be read once per range)."""
+    start = 0
+    while start < size:
+        end = _next_line_start(f, start + chunk_bytes, size)
+        yield start, end
+        start = end
+
+
+def _next_line_start(f: io.FileIO, position: int, size: int) -> int:
+    """The offset of the first line that begins at or after ``position`` (``size`` if none
+    does), read from ``f`` in pieces that grow, so that a short line costs one small read."""
+    if position >= size:
+        return size
+    at = position - 1  # a line begins at `position` when the byte before it ends a line
+    piece = 4096
+    while True:
+        f.seek(at)
+        block = f.read(piece)
+        if not block:
+            return max(at, position)  # the file ends (or shrank: its worker says so)
+        found = block.find(b"\n")
+        if found >= 0:
+            return at + found + 1
+        at += len(block)
+        piece = min(2 * piece, BLOCK_BYTES)
 
 
 def _line_start(f: Any, position: int) -> int:

@@ -1,0 +1,86 @@
+"""Hostile captures: the check stays linear in time and bounded in memory whatever it is fed
+(issue 19). Small sizes and counted work stand in for the gigabytes of the real attacks; the
+figures at full size are measured by ``bench/bench_limits.py``."""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.check import CaptureSummary, check_file, parallel
+from conformance.check.parallel import check_lines_parallel
+from conformance.check.ranges import RangeSessions, join
+from conformance.check.sessions import SessionTracker
+from conformance.check.tally import Tally
+from conformance.findings import Finding
+from conformance.options import Options
+
+
+def _findings(items: Any) -> list[Finding]:
+    """The findings of the parallel line stage's items, each range's sessions joined in turn."""
+    tracker = SessionTracker()
+    out: list[Finding] = []
+    for item in items:
+        if isinstance(item, RangeSessions):
+            out += join(tracker, item)
+        elif isinstance(item, Finding):
+            out.append(item)
+    return out
+
+
+class _CountingFile(io.FileIO):
+    """A file that adds up the bytes read through it, in ``read_bytes``."""
+
+    read_bytes = 0
+
+    def readinto(self, buffer: Any) -> int | None:
+        n = super().readinto(buffer)
+        _CountingFile.read_bytes += n or 0
+        return n
+
+    def read(self, size: int = -1) -> bytes | None:
+        data = super().read(size)
+        _CountingFile.read_bytes += len(data or b"")
+        return data
+
+
+def _counting_open(path: Any, mode: str = "r", buffering: int = -1, **kwargs: Any) -> Any:
+    if str(path).endswith(".chunk"):  # a worker's result, not the capture
+        return open(path, mode, buffering, **kwargs)
+    assert mode == "rb" and buffering == 0, (mode, buffering)
+    return _CountingFile(path, "rb")
+
+
+def test_a_long_line_is_read_once_in_parallel_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # One 8 MiB line in ranges of 4 KiB: each range used to find its first line by rescanning
+    # the rest of the long line, 2,048 times over.
+    path = tmp_path / "long.ndjson"
+    line = b'{"action":"dialin-ready","pad":"' + b"a" * (8 * 1024 * 1024) + b'"}\n'
+    path.write_bytes(line + b'{"action":"participant-joined"}\n')
+    monkeypatch.setattr(parallel, "open", _counting_open, raising=False)
+    _CountingFile.read_bytes = 0
+    with ThreadPoolExecutor(2) as threads:
+        items = check_lines_parallel(str(path), Tally(), Options(), 2, executor=threads, chunk_bytes=4096)
+        assert [f.rule for f in _findings(items)] == ["C107"]
+    assert _CountingFile.read_bytes <= 3 * path.stat().st_size
+
+
+def test_never_more_workers_than_ranges(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "small.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 19)
+    started: list[int] = []
+    real = parallel.ProcessPoolExecutor
+
+    def pool(workers: int, **kwargs: Any) -> Any:
+        started.append(workers)
+        return real(workers, **kwargs)
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", pool)
+    summary = CaptureSummary(str(path))
+    list(check_file(str(path), summary, Options(jobs=8, allow_empty=True)))
+    assert started == [1]
+    assert summary.lines == 19
