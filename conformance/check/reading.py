@@ -10,6 +10,8 @@ skipped in pieces, never held whole.
 from __future__ import annotations
 
 import gzip
+import os
+import stat
 import sys
 import zlib
 from collections.abc import Iterator
@@ -50,10 +52,58 @@ def capture_files(path: str) -> list[str]:
     return [path]
 
 
+class CaptureShrank(OSError):
+    """The capture file got shorter while it was being read (truncated under the check)."""
+
+
+class WatchedFile:
+    """A capture file that, at its end, checks it has not shrunk since it was opened.
+
+    A file truncated at a line boundary under the check otherwise just ends early, and the
+    lines after the cut would pass unseen. Reading past the end raises :class:`CaptureShrank`
+    instead, which :func:`read_lines` reports as ``C110`` where reading stopped.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.size = os.fstat(raw.fileno()).st_size
+
+    def read1(self, size: int = -1) -> bytes:
+        block: bytes = self.raw.read1(size)
+        return block or self._ended()
+
+    def read(self, size: int = -1) -> bytes:
+        block: bytes = self.raw.read(size)
+        return block or self._ended()
+
+    def _ended(self) -> bytes:
+        now = os.fstat(self.raw.fileno()).st_size
+        if now < self.size:
+            raise CaptureShrank(f"the file shrank from {self.size:,} to {now:,} bytes while it was being checked")
+        return b""
+
+    def peek(self, size: int = 0) -> bytes:
+        return self.raw.peek(size)  # type: ignore[no-any-return]
+
+    def tell(self) -> int:
+        return self.raw.tell()  # type: ignore[no-any-return]
+
+    def fileno(self) -> int:
+        return self.raw.fileno()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def open_capture(path: str) -> IO[bytes]:
-    """Open a capture for binary reading; gzip is recognised by its magic bytes, not its name."""
+    """Open a capture for binary reading; gzip is recognised by its magic bytes, not its name.
+
+    A regular file is watched for being truncated while it is read (:class:`WatchedFile`).
+    """
     try:
         raw: Any = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+        if path != "-" and stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+            raw = WatchedFile(raw)
     except OSError as exc:
         raise CaptureUnreadable(f"{path}: cannot open: {exc.strerror or exc}") from None
     try:
@@ -215,6 +265,8 @@ def _too_long(line_no: int, size: int, max_line_bytes: int) -> Finding:
 
 
 def _describe_read_error(exc: BaseException) -> str:
+    if isinstance(exc, CaptureShrank):
+        return str(exc)
     if isinstance(exc, EOFError):
         return "the gzip stream ends early (truncated file?)"
     if isinstance(exc, (zlib.error, gzip.BadGzipFile)):
