@@ -65,7 +65,7 @@ from ..options import Options
 from .gc_tuning import settle
 from .lines import check_lines
 from .ranges import RangeSessions, check_range
-from .reading import BLOCK_BYTES, GZIP_MAGIC
+from .reading import BLOCK_BYTES, GZIP_MAGIC, ProgressStream, WatchedFile
 from .records import LINE, Record, WebhookItem
 from .tally import Tally
 
@@ -179,10 +179,21 @@ def _check_chunk_to_file(
     """:func:`check_chunk` in a worker: the result goes to a file in ``folder``, and only
     that file's name goes back over the pipe (see the module docstring)."""
     result = check_chunk(path, start, end, options, identity)
-    fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    name = ""
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:  # a full or failing temporary folder: this machine's problem, not the capture's
+        if name:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        raise ResultNotWritten(exc.strerror or str(exc)) from None
     return name
+
+
+class ResultNotWritten(Exception):
+    """A worker could not write its range's result to the temporary folder (full, failing)."""
 
 
 def _reread(path: str, start: int, end: int, options: Options, identity: FileIdentity) -> list[Record]:
@@ -313,6 +324,11 @@ def _ranges_of(
             except CaptureChanged as exc:
                 yield [stopped_by_change(offset + 1, exc)]
                 return
+            except ResultNotWritten:  # the temporary folder is full: check the rest in this process
+                for _, _, future in pending:
+                    future.cancel()
+                yield _rest_in_this_process(path, start, offset, identity, tally, options, progress)
+                return
             except BrokenProcessPool:
                 yield [
                     _stopped(
@@ -362,6 +378,38 @@ def _in_this_process(path: str, tally: Tally, options: Options) -> Iterator[Find
         return
     with stream:
         yield from check_lines(stream, tally, options)
+
+
+def _rest_in_this_process(
+    path: str,
+    start: int,
+    offset: int,
+    identity: FileIdentity,
+    tally: Tally,
+    options: Options,
+    progress: Callable[[int], Any] | None,
+) -> Iterator[Finding | Record | WebhookItem]:
+    """The line stage for the file from byte ``start`` (the start of line ``offset + 1``) on,
+    here: when workers cannot hand their results back."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield _unreadable(exc)
+        return
+    with raw:
+        info = os.fstat(raw.fileno())
+        if (info.st_dev, info.st_ino) != identity:
+            yield stopped_by_change(offset + 1, CaptureChanged("the file was replaced by another one (rotated?)"))
+            return
+        raw.seek(start)
+        stream: Any = WatchedFile(raw)
+        if progress is not None:
+            stream = ProgressStream(stream, progress)
+        for item in check_lines(stream, tally, options):
+            if type(item) is Finding:
+                yield item.moved(offset) if offset else item
+            else:
+                yield _moved(item, offset) if offset else item  # type: ignore[arg-type]
 
 
 def _stopped(line: int, reason: str) -> Finding:
@@ -467,18 +515,21 @@ def _line_start(f: Any, position: int) -> int:
 
 
 def _worker_init(main: int, folder: str | None = None) -> None:
-    """Prepare a worker: ignore Ctrl-C, :func:`settle`, and exit when the checking process
-    ``main`` is gone, removing the results ``folder`` that it can no longer remove.
+    """Prepare a worker: ignore Ctrl-C and SIGTERM, :func:`settle`, and exit when the checking
+    process ``main`` is gone, removing the results ``folder`` that it can no longer remove.
 
     Ctrl-C reaches every process of the terminal's group; the main process handles it and
     shuts the pool down, while a worker that died of it mid-message could hang the main
-    process. A worker whose main process was killed would otherwise wait for work for ever.
+    process. SIGTERM reaches the whole group too when CI cancels a job or systemd stops a
+    service: the main process dies of it, and its workers, outliving it, remove the results
+    folder. A worker whose main process was killed would otherwise wait for work for ever.
     ``main`` is watched by its pid, not as this process's parent: under forkserver the
     parent is the fork server, and under spawn the main process may be gone already.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for held in _HELD:
+        signal.signal(held, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked under fork (_interrupts_held)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_HELD))  # blocked under fork (_interrupts_held)
     settle()
     if sys.platform == "win32":  # pragma: no cover - os.kill(pid, 0) is not a probe there
         return
@@ -497,10 +548,14 @@ def _worker_init(main: int, folder: str | None = None) -> None:
     threading.Thread(target=watch, name="main-watch", daemon=True).start()
 
 
+#: The signals workers ignore: Ctrl-C, and SIGTERM sent to the whole process group.
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) in this process while it starts workers, and have them start
-    ignoring it.
+    """Hold back Ctrl-C (SIGINT) and SIGTERM in this process while it starts workers, and have
+    them start ignoring both.
 
     A worker under spawn or forkserver is a new interpreter that imports the package (a
     second or more) before :func:`_worker_init` can ignore Ctrl-C: one pressed meanwhile
@@ -512,16 +567,18 @@ def _interrupts_held() -> Iterator[None]:
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = None
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(_HELD))
+    handlers = {}
     try:
         if threading.current_thread() is threading.main_thread():  # only it may set handlers
-            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            for held in _HELD:
+                handlers[held] = signal.signal(held, signal.SIG_IGN)
         yield
     finally:
         try:
-            if handler is not None:
-                signal.signal(signal.SIGINT, handler)
+            for held, handler in handlers.items():
+                if handler is not None:
+                    signal.signal(held, handler)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 

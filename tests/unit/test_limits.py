@@ -4,16 +4,20 @@ figures at full size are measured by ``bench/bench_limits.py``."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import pickle
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.check import CaptureSummary, check_file, parallel
+from conformance.check import CaptureSummary, check_file, parallel, pipeline
 from conformance.check.parallel import check_lines_parallel
 from conformance.check.ranges import RangeSessions, join
+from conformance.check.reading import BLOCK_BYTES
 from conformance.check.sessions import SessionTracker
 from conformance.check.tally import Tally
 from conformance.findings import Finding
@@ -84,3 +88,65 @@ def test_never_more_workers_than_ranges(monkeypatch: pytest.MonkeyPatch, tmp_pat
     list(check_file(str(path), summary, Options(jobs=8, allow_empty=True)))
     assert started == [1]
     assert summary.lines == 19
+
+
+def test_a_file_truncated_during_a_one_process_check_is_c110(tmp_path: Path) -> None:
+    # Cut at a line boundary under the check, the file used to end early and pass, a third of
+    # it checked; the parallel path already said C110.
+    path = tmp_path / "capture.ndjson"
+    line = b'{"action":"participant-joined","pad":"' + b"x" * 60 + b'"}\n'
+    lines = 3 * BLOCK_BYTES // len(line)
+    path.write_bytes(b"{\n" + line * lines)
+    summary = CaptureSummary(str(path))
+    findings = check_file(str(path), summary, Options(jobs=1, allow_empty=True))
+    first = next(findings)  # the first block is read
+    assert first.rule == "C101"
+    kept = 1 + (2 * BLOCK_BYTES // len(line))
+    os.truncate(path, 2 + (kept - 1) * len(line))
+    rest = list(findings)
+    assert [(f.line, f.rule) for f in rest] == [(kept + 1, "C110")]
+    assert "shrank" in rest[0].message
+    assert summary.lines == kept
+
+
+class _FullDisk:
+    """``pickle`` as a worker sees it in a full temporary folder: nothing can be written."""
+
+    HIGHEST_PROTOCOL = pickle.HIGHEST_PROTOCOL
+    load = staticmethod(pickle.load)
+    writes = 0
+    fail_from = 0  # the write from which on the folder is full
+
+    @classmethod
+    def dump(cls, obj: Any, f: Any, protocol: int | None = None) -> None:
+        cls.writes += 1
+        if cls.writes > cls.fail_from:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        pickle.dump(obj, f, protocol)
+
+
+@pytest.mark.parametrize("fail_from", [0, 2])
+def test_a_full_temporary_folder_falls_back_to_one_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fail_from: int
+) -> None:
+    # It gave C110 "No space left on device" and C111 after 0 lines: the machine's problem
+    # reported as a defect of the capture.
+    path = tmp_path / "capture.ndjson"
+    session = (
+        b'{"action":"dialin-connected","callClientId":"c","sessionId":"s%d","sipCallId":"x@sip","provider":"daily"}\n'
+        b'{"action":"dialin-stopped","callClientId":"c","sessionId":"s%d","provider":"daily"}\n'
+    )
+    path.write_bytes(b"".join(session % (n, n) for n in range(400)) + b"{}\n" + session % (7, 7))
+    expected = CaptureSummary(str(path))
+    want = list(check_file(str(path), expected, Options(jobs=1)))
+    monkeypatch.setattr(_FullDisk, "writes", 0)
+    monkeypatch.setattr(_FullDisk, "fail_from", fail_from)
+    monkeypatch.setattr(parallel, "pickle", _FullDisk)
+    summary = CaptureSummary(str(path))
+    with ThreadPoolExecutor(2) as threads:
+        lines = check_lines_parallel(str(path), summary, Options(jobs=2), 2, executor=threads, chunk_bytes=4096)
+        got = list(pipeline._counted(pipeline._check(lines, summary, Options()), summary, Options()))
+    assert got == want
+    assert [f.rule for f in got] == ["C109", "L303", "L303"]
+    assert summary.as_dict() == expected.as_dict()
+    assert _FullDisk.writes > fail_from
