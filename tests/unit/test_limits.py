@@ -5,6 +5,7 @@ figures at full size are measured by ``bench/bench_limits.py``."""
 from __future__ import annotations
 
 import errno
+import gzip
 import io
 import os
 import pickle
@@ -13,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conformance.check import CaptureSummary, check_file, parallel, pipeline
+from conformance.check import CaptureSummary, check_file, check_stream, parallel, pipeline, reading
 from conformance.check.parallel import check_lines_parallel
 from conformance.check.ranges import RangeSessions, join
-from conformance.check.reading import BLOCK_BYTES
+from conformance.check.reading import BLOCK_BYTES, read_lines
 from conformance.check.sessions import SessionTracker
 from conformance.check.tally import Tally
 from conformance.findings import Finding
@@ -150,3 +153,58 @@ def test_a_full_temporary_folder_falls_back_to_one_process(
     assert [f.rule for f in got] == ["C109", "L303", "L303"]
     assert summary.as_dict() == expected.as_dict()
     assert _FullDisk.writes > fail_from
+
+
+# --- newline bombs --------------------------------------------------------------------------
+def test_runs_of_blank_lines_are_counted_not_handed_on_one_by_one() -> None:
+    # 10 GB of newlines, gzipped to 47 MB, took hours at half a million blank lines a second.
+    blank = 50 * 1024 * 1024
+    data = b'{"action":"participant-joined"}\n' + b"\n" * blank + b"\r\n" * 1000 + b"{}\n"
+    counts = Tally()
+    handed_on = 0
+    for item in read_lines(io.BytesIO(data), counts):
+        assert type(item) is tuple
+        handed_on += len(item[1])
+    assert handed_on < 200  # a few lines around each block's runs, not fifty million
+    assert counts.blank_lines > blank - 200
+    summary = CaptureSummary("<memory>")
+    findings = list(check_stream(io.BytesIO(data), summary, Options(allow_empty=True)))
+    assert summary.lines == 1 + blank + 1000 + 1
+    assert summary.blank_lines == blank + 1000
+    assert [(f.line, f.rule) for f in findings] == [(blank + 1002, "C109")]
+
+
+LINES = st.sampled_from(
+    [b"", b"\r", b"\r\r", b" ", b"\r\r\r\r\r\r", b"{}", b"x", b'{"action":"participant-joined"}', b"\xef\xbb\xbf"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(LINES, max_size=60), st.integers(1, 6), st.sampled_from([b"\n", b""]))
+def test_counting_runs_of_blank_lines_changes_nothing(lines: list[bytes], limit: int, last: bytes) -> None:
+    data = b"\n".join(lines) + last
+
+    def checked(crowded: bool) -> tuple[list[Any], dict[str, Any]]:
+        summary = CaptureSummary("<memory>")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reading, "_crowded", lambda block: crowded)
+            patch.setattr(reading, "BLOCK_BYTES", 7)  # runs across blocks, and over-long lines
+            findings = list(check_stream(io.BytesIO(data), summary, Options(max_line_bytes=limit, allow_empty=True)))
+        return findings, summary.as_dict()
+
+    assert checked(True) == checked(False)
+
+
+def test_a_gzip_that_inflates_past_any_capture_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(reading, "BOMB_BYTES", 4 * 1024 * 1024)  # 1 GiB in use
+    path = tmp_path / "bomb.ndjson.gz"
+    path.write_bytes(gzip.compress(b'{"action":"participant-joined"}\n' + b"\n" * (64 * 1024 * 1024), 9))
+    summary = CaptureSummary(str(path))
+    findings = list(check_file(str(path), summary, Options(allow_empty=True)))
+    assert [f.rule for f in findings] == ["C110"]
+    assert "decompression bomb" in findings[0].message
+    assert summary.lines < 16 * 1024 * 1024
+    # Events all alike pack well too, but far from that.
+    alike = tmp_path / "alike.ndjson.gz"
+    alike.write_bytes(gzip.compress(b'{"action":"participant-joined","callClientId":"c"}\n' * 200_000, 9))
+    assert list(check_file(str(alike), CaptureSummary(str(alike)), Options(allow_empty=True))) == []
