@@ -105,6 +105,27 @@ def json_pointer(path: tuple[str | int, ...] | list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+#: How long a name or an id taken from a capture may be in a message; longer ones are cut.
+NAME_LIMIT = 80
+#: How long any text field of a finding may be: the last bound on what a capture can make
+#: the checker keep or print, whatever a message quotes.
+FIELD_LIMIT = 2000
+
+
+def cut(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text``, or when it is longer than ``limit`` characters, its start with "…" and its
+    full length, in ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    tail = f"… ({len(text):,} characters)"
+    return text[: max(limit - len(tail), 1)] + tail
+
+
+def quoted(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text`` as a message quotes a name from a capture: ``repr``, cut to ``limit``."""
+    return repr(cut(text, limit))
+
+
 def show_value(value: Any, limit: int = 60) -> str:
     """A short, JSON-looking rendering of a value for messages."""
     import json

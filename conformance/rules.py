@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .findings import Finding, Severity
+from .findings import FIELD_LIMIT, Finding, Severity, cut
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,13 @@ class Rule:
 
     def finding(self, line: int, message: str, **about: str | None) -> Finding:
         """A violation of this rule at ``line``; ``about`` fills in the optional fields
-        (``pointer``, ``action``, ``session_id``, ``hint``)."""
+        (``pointer``, ``action``, ``session_id``, ``hint``). Each text is bounded
+        (:data:`~.findings.FIELD_LIMIT`): it may quote what a capture holds."""
+        for name, value in about.items():
+            if value is not None and len(value) > FIELD_LIMIT:
+                about[name] = cut(value, FIELD_LIMIT)
+        if len(message) > FIELD_LIMIT:
+            message = cut(message, FIELD_LIMIT)
         return Finding(line=line, rule=self.id, severity=self.severity, message=message, **about)
 
 

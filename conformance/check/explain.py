@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 from .. import rules
-from ..findings import Finding, describe_type, json_pointer, show_value
+from ..findings import NAME_LIMIT, Finding, cut, describe_type, json_pointer, quoted, show_value
 from ..schemas import EventSchema
 from ..surfaces import ACTIONS, HANDLER_METHODS, WEBHOOK_TYPES
 
@@ -71,13 +71,13 @@ HANDLER_NAMES = EventNames(
 
 def unknown_name_finding(line: int, name: str, names: EventNames, session_id: str | None) -> Finding:
     """``S204`` for a telephony-looking event name that is not one of a surface's ten."""
-    guess = _closest(names.normalise(name), names.known)
+    guess = _closest(names.normalise(name), names.known) if len(name) <= NAME_LIMIT else []
     hint = f"did you mean {guess[0]!r}?" if guess else f"the ten {names.kinds} are: {', '.join(names.known)}"
     return rules.UNKNOWN_TELEPHONY_ACTION.finding(
         line,
-        f"{names.kind} {name!r} is not a Daily telephony {names.noun}; {hint}",
+        f"{names.kind} {quoted(name)} is not a Daily telephony {names.noun}; {hint}",
         pointer=f"/{names.field}",
-        action=name,
+        action=cut(name),
         session_id=session_id,
     )
 
@@ -259,7 +259,7 @@ def undocumented_findings(
     for path in extras:
         yield rules.UNDOCUMENTED_FIELD.finding(
             line,
-            f"{es.action} carries {_field(path)!r}, which its schema does not document",
+            f"{es.action} carries {quoted(_field(path))}, which its schema does not document",
             pointer=json_pointer(path),
             action=es.action,
             session_id=sid,
@@ -301,28 +301,28 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
         return (
             rules.WRONG_TYPE,
             pointer,
-            f"{field!r} should be {expected} but is {_found(found)}",
+            f"{quoted(field)} should be {expected} but is {_found(found)}",
         )
     if keyword == "anyOf" and error.context and all(e.validator == "type" for e in error.context):
         expected = " or ".join(dict.fromkeys(_expected_types(e.validator_value) for e in error.context))
         return (
             rules.WRONG_TYPE,
             pointer,
-            f"{field!r} should be {expected} but is {_found(found)}",
+            f"{quoted(field)} should be {expected} but is {_found(found)}",
         )
     if keyword == "enum":
         options = ", ".join(show_value(v) for v in _listed(error.validator_value))
-        return rules.INVALID_VALUE, pointer, f"{field!r} should be one of {options} but is {show_value(found)}"
+        return rules.INVALID_VALUE, pointer, f"{quoted(field)} should be one of {options} but is {show_value(found)}"
     if keyword == "const":
         return (
             rules.INVALID_VALUE,
             pointer,
-            f"{field!r} should be {show_value(error.validator_value)} but is {show_value(found)}",
+            f"{quoted(field)} should be {show_value(error.validator_value)} but is {show_value(found)}",
         )
     title = error.schema.get("title") if isinstance(error.schema, dict) else None
     if keyword in ("pattern", "anyOf") and title:
-        return rules.INVALID_VALUE, pointer, f"{field!r} should be {title} but is {show_value(found)}"
-    return rules.INVALID_VALUE, pointer, f"{field!r}: {error.message}"
+        return rules.INVALID_VALUE, pointer, f"{quoted(field)} should be {title} but is {show_value(found)}"
+    return rules.INVALID_VALUE, pointer, f"{quoted(field)}: {cut(error.message, 200)}"
 
 
 def _found(value: Any) -> str:

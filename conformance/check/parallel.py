@@ -67,7 +67,7 @@ from .lines import check_lines
 from .ranges import RangeSessions, check_range
 from .reading import BLOCK_BYTES, GZIP_MAGIC, ProgressStream, WatchedFile
 from .records import LINE, Record, WebhookItem
-from .tally import Tally
+from .tally import RangeTally, Tally
 
 #: Below this size a capture is checked in one process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
@@ -147,7 +147,7 @@ def check_chunk(
     is not ``identity`` any more, or is shorter than ``end``. With ``sessions`` (and no
     webhook delivery in the range), the range's sessions are checked too (:func:`check_range`).
     """
-    tally = Tally()
+    tally = RangeTally()
     try:
         raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError:

@@ -25,7 +25,7 @@ from .. import rules
 from ..findings import Finding
 from ..schemas import event_schemas
 from ..surfaces import HANDLER_METHODS, IDENTITY_FIELDS
-from .records import IDENTITY, Record, shown
+from .records import IDENTITY, Record, named, shown
 
 #: How many lines after a session's end an event of it is still flagged (L303). A window of
 #: lines, not a count of ended sessions, so that what a tracker remembers of a session does
@@ -233,7 +233,7 @@ class SessionTracker:
                     line,
                     action,
                     session_id,
-                    f"second {action} for session {session_id} (the first was at line {lines[action]})",
+                    f"second {action} for session {named(session_id)} (the first was at line {lines[action]})",
                 )
             ]
         lines[action] = line
@@ -246,8 +246,8 @@ class SessionTracker:
     def _lost_before(self, key: Key, line: int) -> bool:
         """Whether a broken line within the window before ``line`` names session ``key`` (or its
         session id, with no call client): its start may be there."""
-        for named in (key, (None, key[1])):
-            at = self.lost.get(named)
+        for lost_key in (key, (None, key[1])):
+            at = self.lost.get(lost_key)
             if at is not None and line - at <= self.window:
                 return True
         return False
@@ -262,7 +262,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{action} for session {session_id}, which had no earlier event in this capture",
+            f"{action} for session {named(session_id)}, which had no earlier event in this capture",
             hint="if the capture began in the middle of a call, check it with --partial",
         )
 
@@ -282,7 +282,7 @@ class SessionTracker:
                 line,
                 action,
                 session_id,
-                f"{action} for session {session_id}, which already ended with {ended_by} at line {ended_at}",
+                f"{action} for session {named(session_id)}, which already ended with {ended_by} at line {ended_at}",
                 hint="a duplicate or late delivery, or a session id reused for a new call",
             )
         ]
@@ -294,7 +294,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{action} uses session id {session_id}, which line {first_line} used for a {was} session; "
+            f"{action} uses session id {named(session_id)}, which line {first_line} used for a {was} session; "
             f"a session cannot be both {was} and {now}",
         )
 
@@ -304,7 +304,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{action} for session {session_id} with no earlier {requires}",
+            f"{action} for session {named(session_id)} with no earlier {requires}",
         )
 
     def _changed(
@@ -317,7 +317,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{name} of session {session_id} changed from {shown(known[index])} "
+            f"{name} of session {named(session_id)} changed from {shown(known[index])} "
             f"(line {lines.get(index, first_line)}) to {shown(value)}",
             pointer="/" + name,
         )
@@ -332,4 +332,4 @@ def _finding(
     hint: str | None = None,
     pointer: str | None = None,
 ) -> Finding:
-    return rule.finding(line, message, pointer=pointer, action=action, session_id=session_id, hint=hint)
+    return rule.finding(line, message, pointer=pointer, action=action, session_id=named(session_id), hint=hint)

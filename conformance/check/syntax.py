@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from .. import rules
-from ..findings import Finding, json_pointer, json_type
+from ..findings import Finding, json_pointer, json_type, quoted
 from .tally import Tally
 
 _BOM = b"\xef\xbb\xbf"
@@ -82,7 +82,7 @@ def _object_findings(line_no: int, raw: bytes, obj: Any, counts: Tally) -> Seque
     return [
         rules.DUPLICATE_KEY.finding(
             line_no,
-            f"key {dup[1]!r} appears more than once in one object; parsers disagree on which "
+            f"key {quoted(dup[1])} appears more than once in one object; parsers disagree on which "
             "value wins (this checker uses the last)",
             pointer=dup[0],
         )
