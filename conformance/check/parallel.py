@@ -23,7 +23,10 @@ the OOM killer strikes:
 * a range's results go through a private temporary file, and the message on the pipe only
   names it: it is a few hundred bytes, which the pipe writes in one piece, so a worker
   killed halfway through sending cannot leave a half-written message that blocks the
-  reader for ever;
+  reader for ever. The findings in that file are written and read back in batches
+  (:mod:`.batches`), so that neither process ever holds a whole range's findings (a range
+  of ``{}`` lines has a finding per line); a worker that cannot write the file (a full
+  temporary folder) makes the rest of the capture be checked in the calling process;
 * a worker that dies (killed, out of memory) ends the check with a ``C110`` finding, "the
   lines before it were checked", like a truncated file, never with a hang or a traceback;
 * workers ignore Ctrl-C (the terminal sends it to the whole process group): the calling
@@ -48,6 +51,7 @@ import pickle
 import shutil
 import signal
 import stat
+import struct
 import sys
 import tempfile
 import threading
@@ -62,6 +66,7 @@ from typing import Any
 from .. import rules
 from ..findings import Finding
 from ..options import Options
+from .batches import Batches, BatchWriter
 from .gc_tuning import settle
 from .lines import check_lines
 from .ranges import RangeSessions, check_range
@@ -119,7 +124,7 @@ class ChunkResult:
     tally: Tally
     sessions: RangeSessions | None
     records: bytes  # the records and webhook items, marshalled (when sessions is None)
-    findings: list[Finding]  # all of them (the same list as sessions.findings, when there are sessions)
+    findings: Batches  # all of them (the same as sessions.found, when there are sessions)
     end: int  # the byte offset where the range ended, for progress
 
 
@@ -137,7 +142,13 @@ def file_identity(path: str) -> FileIdentity:
 
 
 def check_chunk(
-    path: str, start: int, end: int, options: Options, identity: FileIdentity | None = None, sessions: bool = True
+    path: str,
+    start: int,
+    end: int,
+    options: Options,
+    identity: FileIdentity | None = None,
+    sessions: bool = True,
+    out: BatchWriter | None = None,
 ) -> ChunkResult:
     """Run the line stage on the lines that *begin* in ``[start, end)`` of ``path``.
 
@@ -146,8 +157,11 @@ def check_chunk(
     line is lost, whatever the line lengths. Raises :class:`CaptureChanged` when the file
     is not ``identity`` any more, or is shorter than ``end``. With ``sessions`` (and no
     webhook delivery in the range), the range's sessions are checked too (:func:`check_range`).
+    The findings go to ``out`` as they come (kept in memory without one).
     """
     tally = RangeTally()
+    out = out if out is not None else BatchWriter()
+    records: list[Any] = []  # and webhook items
     try:
         raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -164,32 +178,48 @@ def check_chunk(
         last = _line_start(buffered, end)
         raw.seek(first)
         stream = io.BufferedReader(_Range(raw, last - first), buffer_size=BLOCK_BYTES)
-        items = list(check_lines(stream, tally, options))
-    checked = check_range(items, tally.lines, options.partial) if sessions else None
-    if checked is not None:
-        return ChunkResult(tally, checked, b"", checked.findings, last)
-    records = [item for item in items if type(item) is not Finding]
-    findings: list[Finding] = [item for item in items if type(item) is Finding]
-    return ChunkResult(tally, None, marshal.dumps(records), findings, last)
+        lines = check_lines(stream, tally, options)
+        # A slice of the line stage at a time: its findings go on while its records stay,
+        # so that a range dense with findings never holds them all.
+        while items := list(itertools.islice(lines, _SLICE)):
+            kept = [item for item in items if type(item) is not Finding]
+            records += kept
+            if len(kept) < len(items):
+                out.stage([item for item in items if type(item) is Finding])
+    if sessions and tuple not in map(type, records):
+        checked = check_range(records, tally.lines, options.partial, out)
+        return ChunkResult(tally, checked, b"", checked.found, last)
+    return ChunkResult(tally, None, marshal.dumps(records), out.close(), last)
+
+
+#: Items of the line stage taken at a time in a worker (see :func:`check_chunk`).
+_SLICE = 8192
 
 
 def _check_chunk_to_file(
     path: str, start: int, end: int, options: Options, identity: FileIdentity, folder: str
 ) -> str:
-    """:func:`check_chunk` in a worker: the result goes to a file in ``folder``, and only
+    """:func:`check_chunk` in a worker: the result goes to a file in ``folder`` (the findings
+    in batches as they come, then the rest of the result, then where that begins), and only
     that file's name goes back over the pipe (see the module docstring)."""
-    result = check_chunk(path, start, end, options, identity)
     name = ""
     try:
         fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
         with os.fdopen(fd, "wb") as f:
+            result = check_chunk(path, start, end, options, identity, out=BatchWriter(f))
+            where = f.tell()
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(_TRAILER.pack(where))
     except OSError as exc:  # a full or failing temporary folder: this machine's problem, not the capture's
         if name:
             with contextlib.suppress(OSError):
                 os.unlink(name)
         raise ResultNotWritten(exc.strerror or str(exc)) from None
     return name
+
+
+#: The last bytes of a result file: where its :class:`ChunkResult` begins.
+_TRAILER = struct.Struct("<Q")
 
 
 class ResultNotWritten(Exception):
@@ -200,17 +230,19 @@ def _reread(path: str, start: int, end: int, options: Options, identity: FileIde
     """The records of one range again, read here (see :func:`~.ranges.join`); raises
     :class:`CaptureChanged` when the file is not the one checked any more."""
     try:
-        result = check_chunk(path, start, end, options, identity, sessions=False)
+        result = check_chunk(path, start, end, options, identity, sessions=False, out=_Discarded())
     except OSError as exc:
         raise CaptureChanged(f"it cannot be read again ({exc.strerror or exc})") from None
-    if _broke_off(result):
+    if result.findings.broke_off:
         raise CaptureChanged("it cannot be read again")
     return marshal.loads(result.records)  # type: ignore[no-any-return]
 
 
-def _broke_off(result: ChunkResult) -> bool:
-    """Whether reading the range broke off (``C110``, an I/O error)."""
-    return any(f.rule == rules.UNREADABLE.id for f in result.findings)
+class _Discarded(BatchWriter):
+    """Findings not wanted (a range read again for its records): only whether reading broke off."""
+
+    def _put(self, batches: list[Any], batch: Any) -> None:
+        pass
 
 
 def stopped_by_change(line: int, exc: CaptureChanged) -> Finding:
@@ -219,9 +251,14 @@ def stopped_by_change(line: int, exc: CaptureChanged) -> Finding:
 
 
 def _load_chunk(name: str) -> ChunkResult:
+    """A worker's result, but for its findings, which are read from the file as they are
+    reported (:mod:`.batches`); the file is removed once its range is done."""
     with open(name, "rb") as f:
+        f.seek(-_TRAILER.size, os.SEEK_END)
+        (where,) = _TRAILER.unpack(f.read(_TRAILER.size))
+        f.seek(where)
         result: ChunkResult = pickle.load(f)
-    os.unlink(name)
+    result.findings.path = name
     return result
 
 
@@ -347,12 +384,15 @@ def _ranges_of(
                 result.sessions.reread = functools.partial(_reread, path, start, end, options, identity)
                 yield [result.sessions]
             else:
-                yield _merge(marshal.loads(result.records), result.findings, offset)
+                yield _merge(marshal.loads(result.records), result.findings.stage_findings(offset), offset)
+            # The range's items are all taken by now, its findings read from its file.
+            with contextlib.suppress(OSError):
+                os.unlink(str(result.findings.path))
             offset += result.tally.lines
             tally.add(result.tally)
             if progress is not None:
                 progress(result.end)
-            if _broke_off(result):
+            if result.findings.broke_off:
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         try:
@@ -422,20 +462,19 @@ def _unreadable(exc: OSError) -> Finding:
 
 
 def _merge(
-    records: list[Record | WebhookItem], findings: list[Finding], offset: int
-) -> list[Finding | Record | WebhookItem]:
-    """A range's findings and records merged by line (a line's findings before its record),
-    with line numbers moved down by ``offset``."""
+    records: list[Record | WebhookItem], findings: Iterable[Finding], offset: int
+) -> Iterator[Finding | Record | WebhookItem]:
+    """A range's findings (moved down by ``offset`` already) and records (moved here) merged by
+    line, a line's findings before its record; the findings are taken as they are needed."""
     records = [_moved(record, offset) for record in records]
-    merged: list[Finding | Record | WebhookItem] = []
     start = 0
-    for finding in findings:  # few: found by bisection among the many records
-        end = bisect.bisect_left(records, finding.line + offset, lo=start, key=_line_of)
-        merged += records[start:end]
-        merged.append(finding.moved(offset))
+    for finding in findings:  # few, usually: found by bisection among the many records
+        end = bisect.bisect_left(records, finding.line, lo=start, key=_line_of)
+        if end > start:
+            yield from records[start:end]
+        yield finding
         start = end
-    merged += records[start:] if start else records
-    return merged
+    yield from records[start:] if start else records
 
 
 def _moved(item: Record | WebhookItem, offset: int) -> Record | WebhookItem:
