@@ -25,7 +25,7 @@ from .sessions import (
     ENDED_FIRST_ACTION,
     ENDED_LINE,
     OPEN_FIRST_LINE,
-    OPEN_LINES,
+    OPEN_STEPS,
     EndedSession,
     Key,
     OpenSession,
@@ -151,9 +151,9 @@ def join(tracker: SessionTracker, part: RangeSessions) -> Iterator[Finding]:
                 replayed += found
     for session in open_.values():  # few: the sessions still open at the range's end
         session[OPEN_FIRST_LINE] += offset
-        lines = session[OPEN_LINES]
-        for step in lines:
-            lines[step] += offset
+        steps = session[OPEN_STEPS]
+        if steps is not None:  # (name, line, name, line, …)
+            session[OPEN_STEPS] = tuple(part + offset if type(part) is int else part for part in steps)
     tracker.open.update(open_)
     for entry in ended.values():
         entry[ENDED_LINE] += offset
