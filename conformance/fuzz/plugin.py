@@ -31,7 +31,7 @@ from .settings import (
     options_defaults,
 )
 
-__all__ = ["FuzzItem", "telephony_fuzz"]
+__all__ = ["FuzzItem", "failures_folder", "telephony_fuzz"]
 
 _RUN = "telephony-fuzz-run"
 
@@ -97,7 +97,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"telephony-fuzz: {exc}") from None
     if settings is not None:
         _require_hypothesis()
+        settings.failures_dir = lambda: failures_folder(config)
         config.pluginmanager.register(FuzzRun(settings), _RUN)
+
+
+def failures_folder(config: pytest.Config) -> Path:
+    """Where failing streams are written: ``telephony-fuzz`` in pytest's cache folder
+    (``.pytest_cache/d/``, which pytest keeps out of git), made at the first failure; with the
+    cache plugin off (``-p no:cacheprovider``), ``.telephony-fuzz`` in the root folder."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("telephony-fuzz"))
+    return config.rootpath / FAILURES_DIR
 
 
 def _require_hypothesis() -> None:
@@ -187,7 +198,7 @@ def telephony_fuzz(request: pytest.FixtureRequest) -> Callable[..., list[Any]]:
             raise pytest.UsageError(f"telephony-fuzz: {exc}") from None
         defaults.pop("families")
         defaults["broken"] = bool(config.getoption("telephony_broken"))
-        defaults["failures_dir"] = Path(config.invocation_params.dir) / FAILURES_DIR
+        defaults["failures_dir"] = lambda: failures_folder(config)
         if isinstance(consumer, str):  # "node app.js" is a program; MODULE:OBJECT a Python consumer
             if ":" in consumer and " " not in consumer:
                 defaults["spec"] = consumer

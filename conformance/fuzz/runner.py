@@ -10,7 +10,7 @@ rejected cleanly). Each example is delivered through the consumer's adapter
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +183,7 @@ def fuzz_consumer(
     seed: int | None = DEFAULT_SEED,
     reject: Sequence[type[BaseException]] = DEFAULT_REJECT,
     reject_exit_codes: Sequence[int] = DEFAULT_REJECT_EXIT_CODES,
-    failures_dir: str | Path = FAILURES_DIR,
+    failures_dir: str | Path | Callable[[], Path] = FAILURES_DIR,
     spec: str | None = None,
     raise_on_failure: bool = True,
 ) -> list[ConsumerFailure]:
@@ -200,7 +200,8 @@ def fuzz_consumer(
         seed: the hypothesis seed; ``None`` derandomizes (also deterministic).
         reject: exception types that reject broken input cleanly.
         reject_exit_codes: exit codes with which a program rejects broken input cleanly.
-        failures_dir: where failing streams are written as NDJSON.
+        failures_dir: where failing streams are written as NDJSON (a folder of this user's
+            own, made if need be), or a function that gives it, called at the first failure.
         spec: ``MODULE:OBJECT`` naming the consumer, for the replay command (a guess from
             the consumer's module and name by default).
         raise_on_failure: raise :class:`ConsumerFailed` (an ``AssertionError`` whose text is
@@ -221,7 +222,8 @@ def fuzz_consumer(
             reject_exit_codes=tuple(reject_exit_codes),
         )
         if failure is not None:
-            write_failure(failure, Path(failures_dir), lambda path: driver.replay(spec, path))
+            folder = failures_dir if callable(failures_dir) else Path(failures_dir)
+            write_failure(failure, folder, lambda path: driver.replay(spec, path))
             failures.append(failure)
     if failures and raise_on_failure:
         raise ConsumerFailed(failures)

@@ -7,6 +7,7 @@ pytest run, fuzzing or not.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ DEFAULT_SEED = 0
 #: The strategy families, in the order they run. The broken ones are opt-in.
 FAMILIES: tuple[str, ...] = ("events", "streams", "broken-events", "broken-streams")
 VALID_FAMILIES: tuple[str, ...] = ("events", "streams")
-#: Where failing streams are written, under the folder the run began in.
+#: Where :func:`~.runner.fuzz_consumer` writes failing streams by default, under the current
+#: folder; the pytest plugin and fixture use pytest's cache folder (:func:`~.plugin.failures_folder`).
 FAILURES_DIR = ".telephony-fuzz"
 #: How to install what fuzzing needs, from a clone of this repository.
 EXTRA_HINT = "pip install '.[fuzz]' in a clone of telephony-conformance"
@@ -48,7 +50,7 @@ class FuzzSettings:
     seed: int
     reject: tuple[type[BaseException], ...]
     reject_exit_codes: tuple[int, ...]
-    failures_dir: Path
+    failures_dir: Path | Callable[[], Path]  # a folder, or what gives it when a failure is written
 
     @classmethod
     def from_options(cls, option: Any, folder: Path) -> FuzzSettings | None:

@@ -31,12 +31,12 @@ def test_default_settings_catch_each_planted_bug(
     result.stdout.fnmatch_lines(
         [
             "Minimal failing *",
-            "Written to *.telephony-fuzz*.ndjson",
+            "Written to *telephony-fuzz*.ndjson",
             f"Replay:    python -m conformance.consumers {spec} *.ndjson",
             "Check it:  pytest *",
         ]
     )
-    written = sorted((fuzz_dir.path / ".telephony-fuzz").glob("*.ndjson"))
+    written = sorted((fuzz_dir.path / ".pytest_cache" / "d" / "telephony-fuzz").glob("*.ndjson"))
     assert written and all(p.read_text().strip() for p in written)
 
 
