@@ -352,6 +352,8 @@ class ProgramConsumer(Consumer):
             )
         except subprocess.TimeoutExpired as exc:
             return Outcome("failed", stderr=_text(exc.stderr), reason=f"timed out after {program.timeout:g}s")
+        except OSError as exc:  # not found, not executable: how it is given, not a failure on an event
+            raise ConsumerSetupError(f"cannot run {self.name}: {exc.strerror or exc}") from None
         stderr = _text(done.stderr)
         code = done.returncode
         if code == 0:

@@ -28,6 +28,7 @@ from .settings import (
     FAILURES_DIR,
     FuzzSettings,
     SettingsError,
+    not_runnable,
     options_defaults,
 )
 
@@ -205,6 +206,9 @@ def telephony_fuzz(request: pytest.FixtureRequest) -> Callable[..., list[Any]]:
                 consumer = load_object(consumer)
             else:
                 consumer = Program(consumer, timeout=float(config.getoption("telephony_timeout")))
+                problem = not_runnable(consumer.argv[0]) if consumer.argv else "the command is empty"
+                if problem:
+                    pytest.fail(f"telephony_fuzz({consumer.display!r}): {problem}", pytrace=False)
         try:
             return fuzz_consumer(consumer, **{**defaults, **options})
         except ConsumerFailed as exc:

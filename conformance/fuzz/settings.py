@@ -7,6 +7,7 @@ pytest run, fuzzing or not.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,30 @@ class FuzzSettings:
         timeout = float(option("telephony_timeout"))
         for command in commands:
             program = Program(command, timeout=timeout)
-            if not program.argv:
+            try:
+                argv = program.argv
+            except ValueError as exc:  # shlex: an unclosed quote
+                raise SettingsError(f"--telephony-consumer-cmd {command!r} cannot be split into words: {exc}") from None
+            if not argv:
                 raise SettingsError("--telephony-consumer-cmd is empty")
+            problem = not_runnable(argv[0])
+            if problem:
+                raise SettingsError(f"--telephony-consumer-cmd {command!r}: {problem}")
             consumers.append((as_consumer(program), None))
         return cls(consumers=consumers, failures_dir=folder / FAILURES_DIR, **base)
+
+
+def not_runnable(program: str) -> str | None:
+    """Why ``program`` (a command's first word) cannot be run, or ``None`` when it can."""
+    if os.sep in program or (os.altsep and os.altsep in program):
+        if not os.path.exists(program):
+            return f"{program!r} does not exist"
+        if os.path.isdir(program) or not os.access(program, os.X_OK):
+            return f"{program!r} is not an executable file"
+        return None
+    if shutil.which(program) is None:
+        return f"{program!r} is not a program on PATH (give its path, or the interpreter first: \"node app.js\")"
+    return None
 
 
 def options_defaults(option: Any) -> dict[str, Any]:
@@ -110,4 +131,5 @@ __all__ = [
     "VALID_FAMILIES",
     "FuzzSettings",
     "SettingsError",
+    "not_runnable",
 ]

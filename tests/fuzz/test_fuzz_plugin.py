@@ -116,3 +116,22 @@ def test_usage_errors(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
     result.stderr.fnmatch_lines(["*cannot import 'no_such_module'*"])
     result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "careful:handle", "--telephony-reject", "Nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("no-such-prog", "'no-such-prog' is not a program on PATH"),
+        ("./no-such-app.js", "'./no-such-app.js' does not exist"),
+        ("node 'app.js", "cannot be split into words"),
+    ],
+)
+def test_a_program_that_cannot_run_is_one_usage_line(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], command: str, said: str
+) -> None:
+    # "no-such-prog" printed 3,362 lines of pytest internals ending in FileNotFoundError.
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-cmd", command)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and said in errors[0] and "--telephony-consumer-cmd" in errors[0], errors
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
