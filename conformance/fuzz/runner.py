@@ -10,6 +10,7 @@ rejected cleanly). Each example is delivered through the consumer's adapter
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,8 @@ def fuzz_family(
         flaky = exc is not best["exc"]
         if program and family == "events":
             stream, delivery = _narrow(driver, stream, delivery)
+        elif family == "streams" and not flaky:
+            stream, delivery = _shorten(driver, stream, delivery, 20 if program else 500)
         return ConsumerFailure(
             consumer=driver.name,
             family=family,
@@ -168,6 +171,38 @@ def _narrow(driver: Consumer, stream: list[Event], delivery: Outcome) -> tuple[l
         if alone.failed:
             return [event], alone
     return stream, delivery
+
+
+def _shorten(driver: Consumer, stream: list[Event], delivery: Outcome, budget: int) -> tuple[list[Event], Outcome]:
+    """The shortest failing stream found by dropping events one at a time, first to last, while
+    the consumer still fails the same way; at most ``budget`` deliveries, so always the same.
+
+    hypothesis shrinks a stream as the strategy built it, a session at a time, so it can leave
+    a session's start and end around the one event that fails alone. Events dropped from a
+    valid stream leave a valid capture that begins or ends mid-call (--partial): every event
+    is still valid, and no step is repeated, reordered or changed.
+    """
+    want = _signature(delivery)
+    index = 0
+    while index < len(stream) and budget > 0 and len(stream) > 1:
+        shorter = stream[:index] + stream[index + 1 :]
+        outcome = driver.deliver(shorter)
+        budget -= 1
+        if outcome.failed and _signature(outcome) == want:
+            stream, delivery = shorter, outcome
+        else:
+            index += 1
+    return stream, delivery
+
+
+def _signature(outcome: Outcome) -> tuple[Any, ...]:
+    """What makes two failures the same one: the exception type and where it was raised, or a
+    program's exit."""
+    exc = outcome.exception
+    if exc is None:
+        return (outcome.reason,)
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ is not None else []
+    return type(exc), tuple((frame.filename, frame.lineno) for frame in where)
 
 
 class _ProgramFailed(Exception):
