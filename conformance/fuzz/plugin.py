@@ -55,6 +55,12 @@ OPTIONS = (
         {"action": "append", "default": [], "metavar": "COMMAND"},
     ),
     Option(
+        "telephony-consumer-loop",
+        "fuzz a program that handles stream after stream: each ended by an empty line and answered with "
+        "a line 'handled' or 'rejected'; started once, not per stream (docs/fuzzing.md); repeatable",
+        {"action": "append", "default": [], "metavar": "COMMAND"},
+    ),
+    Option(
         "telephony-examples",
         f"hypothesis examples per family (default {DEFAULT_EXAMPLES})",
         {"type": int, "default": DEFAULT_EXAMPLES, "metavar": "N"},
@@ -134,6 +140,10 @@ class FuzzRun(GeneratedItemsPlugin):
             f"telephony-fuzz: seed {s.seed} (--telephony-seed {s.seed} replays this run), "
             f"{s.examples} examples per family, families: {', '.join(s.families)}"
         )
+
+    def pytest_unconfigure(self) -> None:
+        for consumer, _ in self.settings.consumers:
+            consumer.close()  # a program kept running across streams
 
     def targets(self) -> Iterable[TargetItems]:
         for consumer, spec in self.settings.consumers:

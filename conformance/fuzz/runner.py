@@ -247,19 +247,23 @@ def fuzz_consumer(
     driver = as_consumer(consumer)
     chosen = list(families) if families is not None else [*VALID_FAMILIES, *(FAMILIES[2:] if broken else ())]
     failures = []
-    for family in chosen:
-        failure = fuzz_family(
-            driver,
-            family,
-            examples=examples,
-            seed=seed,
-            reject=tuple(reject),
-            reject_exit_codes=tuple(reject_exit_codes),
-        )
-        if failure is not None:
-            folder = failures_dir if callable(failures_dir) else Path(failures_dir)
-            write_failure(failure, folder, lambda path: driver.replay(spec, path))
-            failures.append(failure)
+    try:
+        for family in chosen:
+            failure = fuzz_family(
+                driver,
+                family,
+                examples=examples,
+                seed=seed,
+                reject=tuple(reject),
+                reject_exit_codes=tuple(reject_exit_codes),
+            )
+            if failure is not None:
+                folder = failures_dir if callable(failures_dir) else Path(failures_dir)
+                write_failure(failure, folder, lambda path: driver.replay(spec, path))
+                failures.append(failure)
+    finally:
+        if driver is not consumer:  # an adapter made here: a program it keeps running stops
+            driver.close()
     if failures and raise_on_failure:
         raise ConsumerFailed(failures)
     return failures

@@ -59,7 +59,10 @@ class FuzzSettings:
         consumer is given; ``folder`` is where failing streams go."""
         specs: list[str] = option("telephony_consumer")
         bots: list[str] = option("telephony_pipecat")
-        commands: list[str] = option("telephony_consumer_cmd")
+        commands: list[tuple[str, str, bool]] = [
+            *(("cmd", c, False) for c in option("telephony_consumer_cmd")),
+            *(("loop", c, True) for c in option("telephony_consumer_loop")),
+        ]
         if not specs and not bots and not commands:
             return None
         base = options_defaults(option)
@@ -72,17 +75,18 @@ class FuzzSettings:
                 except (LoadError, TypeError, ConsumerSetupError) as exc:
                     raise SettingsError(f"--telephony-{flag}: {exc}") from None
         timeout = float(option("telephony_timeout"))
-        for command in commands:
-            program = Program(command, timeout=timeout)
+        for suffix, command, loop in commands:
+            flag = f"--telephony-consumer-{suffix}"
+            program = Program(command, timeout=timeout, loop=loop)
             try:
                 argv = program.argv
             except ValueError as exc:  # shlex: an unclosed quote
-                raise SettingsError(f"--telephony-consumer-cmd {command!r} cannot be split into words: {exc}") from None
+                raise SettingsError(f"{flag} {command!r} cannot be split into words: {exc}") from None
             if not argv:
-                raise SettingsError("--telephony-consumer-cmd is empty")
+                raise SettingsError(f"{flag} is empty")
             problem = not_runnable(argv[0])
             if problem:
-                raise SettingsError(f"--telephony-consumer-cmd {command!r}: {problem}")
+                raise SettingsError(f"{flag} {command!r}: {problem}")
             consumers.append((as_consumer(program), None))
         return cls(consumers=consumers, failures_dir=folder / FAILURES_DIR, **base)
 

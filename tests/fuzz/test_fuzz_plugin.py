@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -169,4 +171,57 @@ def test_a_failing_stream_is_shrunk_to_the_events_that_fail(
     result.assert_outcomes(failed=1)
     plural = "s" if events > 1 else ""
     result.stdout.fnmatch_lines([f"Minimal failing stream ({events} event{plural}):"])
-    result.stdout.fnmatch_lines(["Check it:  pytest --telephony-conformance * --telephony-partial --telephony-allow-empty"])
+    result.stdout.fnmatch_lines(["Check it:  pytest --telephony-conformance * --telephony-partial *"])
+
+
+# --- programs kept running across streams -------------------------------------------------
+@needs_node
+def test_a_looping_program_is_started_once(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One process per stream: a trivial Node.js consumer took 66 s with --telephony-broken.
+    starts = fuzz_dir.path / "starts.txt"
+    monkeypatch.setenv("LOOP_STARTS", str(starts))
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-loop", "node careful_loop.js", "--telephony-broken")
+    result.assert_outcomes(passed=4)
+    assert len(starts.read_text().split()) == 1
+
+
+@needs_node
+def test_a_looping_program_that_crashes_is_restarted_and_replayed(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = fuzz_dir.path / "starts.txt"
+    monkeypatch.setenv("LOOP_STARTS", str(starts))
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-loop", "node bug_loop.js")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "node bug_loop.js failed on a valid stream (streams): exited with code 1 before answering",
+            "*TypeError: Cannot read properties of undefined (reading 'length')*",
+            "Minimal failing stream (1 event):",
+            '  {"action": "dialout-error"*',
+            "Replay:    node bug_loop.js < *.ndjson",
+        ]
+    )
+    assert len(starts.read_text().split()) > 2  # restarted after each crash
+    # The replay command: the end of input ends the stream.
+    written = next((fuzz_dir.path / ".pytest_cache" / "d" / "telephony-fuzz").glob("*--streams-*.ndjson"))
+    with written.open("rb") as stdin:
+        replay = subprocess.run(["node", "bug_loop.js"], stdin=stdin, capture_output=True, cwd=fuzz_dir.path)
+    assert replay.returncode != 0 and b"TypeError" in replay.stderr
+
+
+def test_a_looping_program_answers_each_stream(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
+    # "rejected" is a clean rejection of broken input, and a failure on valid input; other
+    # lines on stdout are shown with the failure.
+    command = f"{sys.executable} loop_rejecting.py"
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-loop", command, "-k", "events")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "* failed on a valid event (events): answered 'rejected' to a valid stream",
+            "*(stdout) log: a stream of * events",
+            '  {"action": "dialin-warning"*',
+        ]
+    )
