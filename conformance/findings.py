@@ -106,6 +106,22 @@ def json_pointer(path: tuple[str | int, ...] | list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+#: How long a name or an id taken from a capture may be in a message; longer ones are cut.
+NAME_LIMIT = 80
+#: How long any text field of a finding may be: the last bound on what a capture can make
+#: the checker keep or print, whatever a message quotes.
+FIELD_LIMIT = 2000
+
+
+def cut(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text``, or when it is longer than ``limit`` characters, its start with "…" and its
+    full length, in ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    tail = f"… ({len(text):,} characters)"
+    return text[: max(limit - len(tail), 1)] + tail
+
+
 def show_value(value: Any, limit: int = 60) -> str:
     """A short, JSON-looking rendering of a value for messages."""
     import json
@@ -125,10 +141,10 @@ def show_value(value: Any, limit: int = 60) -> str:
     return text[: limit - 1] + "…"
 
 
-def quoted(text: str, limit: int = 60) -> str:
-    """A name or string from an event as messages quote it, one way throughout: JSON's double
-    quotes (``"sipEndpoint"``), cut short like :func:`show_value`."""
-    return show_value(text, limit)
+def quoted(text: str, limit: int = NAME_LIMIT) -> str:
+    """A name or string from a capture as messages quote it, one way throughout: JSON's double
+    quotes (``"sipEndpoint"``), cut to ``limit`` characters with its full length said."""
+    return show_value(cut(text, limit), limit + 2)
 
 
 #: JSON's escape of a C0 control character (not preceded by an escaped backslash).

@@ -5,6 +5,7 @@ The CLI spells them ``--strict``, the pytest plugin ``--telephony-strict``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,16 @@ def add_check_options(add: Any, prefix: str) -> None:
     )
 
 
+def max_jobs() -> int:
+    """The most worker processes ``--jobs`` may ask for: four per available core, and at least 8.
+    More only crowd the machine (each worker holds its own compiled schemas)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        cores = os.cpu_count() or 1
+    return max(8, 4 * cores)
+
+
 def options_from(
     strict: bool,
     partial: bool,
@@ -95,9 +106,14 @@ def options_from(
     max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> Options:
     """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing,
-    a negative job count or a negative finding count."""
+    a job count that is negative or above :func:`max_jobs`, or a negative finding count."""
     if jobs < 0:
         raise ValueError(f"jobs must be 0 (one per core) or a positive number, not {jobs}")
+    if jobs > max_jobs():
+        raise ValueError(
+            f"jobs {jobs} is more than this machine can use: at most {max_jobs()} "
+            "(four per core), or 0 for one per core"
+        )
     if max_findings < 0:
         raise ValueError(f"max-findings must be 0 (show all) or a positive number, not {max_findings}")
     options = Options(

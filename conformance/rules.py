@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from .escape import printable
-from .findings import Finding, Severity
+from .findings import FIELD_LIMIT, Finding, Severity, cut
 
 
 @dataclass(frozen=True)
@@ -43,19 +43,24 @@ class Rule:
         """A violation of this rule at ``line``; ``about`` fills in the optional fields
         (``pointer``, ``action``, ``session_id``, ``hint``).
 
-        Every text is made printable here, the one place findings are made: they carry values
-        from the capture, and every report prints them (:mod:`conformance.escape`)."""
+        Every text is bounded (:data:`~.findings.FIELD_LIMIT`) and made printable here, the one
+        place findings are made: they quote what a capture holds, and every report prints them
+        (:mod:`conformance.escape`)."""
         return Finding(
             line,
             self.id,
             self.severity,
-            printable(message),
-            *(None if (text := about.get(key)) is None else printable(text) for key in _ABOUT),
+            _shown(message),
+            *(None if (text := about.get(key)) is None else _shown(text) for key in _ABOUT),
         )
 
 
 #: The optional fields of a finding, in :class:`Finding`'s order.
 _ABOUT = ("pointer", "action", "session_id", "hint")
+
+
+def _shown(text: str) -> str:
+    return printable(cut(text, FIELD_LIMIT) if len(text) > FIELD_LIMIT else text)
 
 
 RULES: dict[str, Rule] = {}

@@ -8,7 +8,8 @@
 * :mod:`.sessions` checks the lifecycle of each call session, :mod:`.webhooks` that of
   webhook deliveries in event-time order;
 * :mod:`.parallel` runs the line and session stages on byte ranges of a large file in
-  worker processes, and :mod:`.ranges` joins the ranges' sessions in order;
+  worker processes, :mod:`.batches` hands each range's findings on in bounded batches, and
+  :mod:`.ranges` joins the ranges' sessions in order;
 * :mod:`.pipeline` joins the stages: a capture in, findings and a :class:`CaptureSummary`
   (:mod:`.tally`) out.
 """

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 from .. import rules
-from ..findings import Finding, describe_type, json_pointer, quoted, show_value
+from ..findings import NAME_LIMIT, Finding, cut, describe_type, json_pointer, quoted, show_value
 from ..schemas import EventSchema
 from ..surfaces import ACTIONS, HANDLER_METHODS, WEBHOOK_TYPES
 
@@ -71,13 +71,13 @@ HANDLER_NAMES = EventNames(
 
 def unknown_name_finding(line: int, name: str, names: EventNames, session_id: str | None) -> Finding:
     """``S204`` for a telephony-looking event name that is not one of a surface's ten."""
-    guess = _closest(names.normalise(name), names.known)
+    guess = _closest(names.normalise(name), names.known) if len(name) <= NAME_LIMIT else []
     hint = f"did you mean {quoted(guess[0])}?" if guess else f"the ten {names.kinds} are: {', '.join(names.known)}"
     return rules.UNKNOWN_TELEPHONY_ACTION.finding(
         line,
         f"{names.kind} {quoted(name)} is not a Daily telephony {names.noun}; {hint}",
         pointer=f"/{names.field}",
-        action=name,
+        action=cut(name),
         session_id=session_id,
     )
 
@@ -323,7 +323,7 @@ def _explain(error: ValidationError, es: EventSchema) -> tuple[rules.Rule, str, 
     title = error.schema.get("title") if isinstance(error.schema, dict) else None
     if keyword in ("pattern", "anyOf") and title:
         return rules.INVALID_VALUE, pointer, f"{es.action} {quoted(field)} should be {title} but is {show_value(found)}"
-    return rules.INVALID_VALUE, pointer, f"{es.action} {quoted(field)}: {error.message}"
+    return rules.INVALID_VALUE, pointer, f"{es.action} {quoted(field)}: {cut(error.message, 200)}"
 
 
 def _found(value: Any) -> str:

@@ -41,7 +41,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from ..schemas import load_schemas, python_schema, validity_keywords
 from ..surfaces import ACTIONS, event_schema_file
-from .records import RECORD_FIELDS, Record, fields_record
+from .records import RECORD_FIELDS, STRING_LIMIT, Record, fields_record
 
 #: Every line the fast path may accept starts with this: ``action`` first, and a telephony one.
 PREFIX = b'{"action":"dial'
@@ -223,6 +223,8 @@ def struct_for(action: str, schema: dict[str, Any], patterns: dict[str, str] | N
         if patterns is not None and get_origin(kind) is Annotated and get_args(kind)[0] is str:
             patterns[name] = get_args(kind)[1].pattern
             kind = str
+        if name in RECORD_FIELDS:
+            kind = _bounded(kind)
         fields.append((name, kind) if name in required else (name, kind, None))
     # A record field the schema does not declare must be absent (a value of any shape would
     # be an unknown extra field: valid, but never part of a record): typed `None`, so any
@@ -276,6 +278,20 @@ def _type_of(node: Any) -> Any:
             "Nested", fields, forbid_unknown_fields=True, omit_defaults=True, gc=False, module=__name__
         )
     raise Unsupported(f"schema keywords {sorted(keys)}")
+
+
+def _bounded(kind: Any) -> Any:
+    """A record field's type with its strings held to :data:`~.records.STRING_LIMIT`
+    characters: a longer one becomes a stand-in in its record, which only the exact path
+    builds, so the fast path declines it."""
+    import msgspec
+
+    limit = msgspec.Meta(max_length=STRING_LIMIT)
+    if kind is str:
+        return Annotated[str, limit]
+    if get_origin(kind) is Annotated and get_args(kind)[0] is str:
+        return Annotated[(str, *get_args(kind)[1:], limit)]
+    return kind
 
 
 def _keywords(node: Any) -> set[str]:

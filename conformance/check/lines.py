@@ -29,8 +29,10 @@ from .explain import CLIENT_NAMES, HANDLER_NAMES, schema_findings, undocumented_
 from .fastpath import DECLINE_ALL, PREFIX, SESSIONLESS, fast_path
 from .reading import read_lines
 from .records import (
+    STRING_LIMIT,
     Record,
     WebhookItem,
+    bound_strings,
     daily_python_client,
     daily_python_record,
     lost_record,
@@ -106,7 +108,7 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                 if es is None:
                     if is_telephony_family(action):
                         unknown += 1
-                        by_action[action] = by_action.get(action, 0) + 1
+                        tally.count_unknown(action)
                         sid = event.get("sessionId")
                         yield unknown_name_finding(line, action, CLIENT_NAMES, sid if isinstance(sid, str) else None)
                         if type(sid) is str:
@@ -127,6 +129,8 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                         yield from undocumented_findings(line, event, es)
                     record = session_record(line, action, event, {f.pointer for f in wrong if f.pointer})
                 if record is not None:
+                    if len(raw) > STRING_LIMIT:  # only then can a value be over the limit
+                        bound_strings(record)
                     yield record
             done += len(batch)
             first = line + 1
@@ -179,7 +183,7 @@ def _daily_python_line(line: int, recorded: dict[str, Any], tally: Tally, strict
     if es is None:
         if is_telephony_handler(handler):
             tally.unknown_telephony_events += 1
-            by_action[handler] = by_action.get(handler, 0) + 1
+            tally.count_unknown(handler)
             yield unknown_name_finding(line, handler, HANDLER_NAMES, sid)
             if sid is not None:
                 yield lost_record(line, daily_python_client(recorded.get("client")), sid)

@@ -23,7 +23,10 @@ the OOM killer strikes:
 * a range's results go through a private temporary file, and the message on the pipe only
   names it: it is a few hundred bytes, which the pipe writes in one piece, so a worker
   killed halfway through sending cannot leave a half-written message that blocks the
-  reader for ever;
+  reader for ever. The findings in that file are written and read back in batches
+  (:mod:`.batches`), so that neither process ever holds a whole range's findings (a range
+  of ``{}`` lines has a finding per line); a worker that cannot write the file (a full
+  temporary folder) makes the rest of the capture be checked in the calling process;
 * a worker that dies (killed, out of memory) ends the check with a ``C110`` finding, "the
   lines before it were checked", like a truncated file, never with a hang or a traceback;
 * workers ignore Ctrl-C (the terminal sends it to the whole process group): the calling
@@ -48,6 +51,7 @@ import pickle
 import shutil
 import signal
 import stat
+import struct
 import sys
 import tempfile
 import threading
@@ -62,12 +66,13 @@ from typing import Any
 from .. import rules
 from ..findings import Finding
 from ..options import Options
+from .batches import Batches, BatchWriter
 from .gc_tuning import settle
 from .lines import check_lines
 from .ranges import RangeSessions, check_range
-from .reading import BLOCK_BYTES, GZIP_MAGIC
+from .reading import BLOCK_BYTES, GZIP_MAGIC, ProgressStream, WatchedFile
 from .records import LINE, Record, WebhookItem
-from .tally import Tally
+from .tally import RangeTally, Tally
 
 #: Below this size a capture is checked in one process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
@@ -119,7 +124,7 @@ class ChunkResult:
     tally: Tally
     sessions: RangeSessions | None
     records: bytes  # the records and webhook items, marshalled (when sessions is None)
-    findings: list[Finding]  # all of them (the same list as sessions.findings, when there are sessions)
+    findings: Batches  # all of them (the same as sessions.found, when there are sessions)
     end: int  # the byte offset where the range ended, for progress
 
 
@@ -137,7 +142,13 @@ def file_identity(path: str) -> FileIdentity:
 
 
 def check_chunk(
-    path: str, start: int, end: int, options: Options, identity: FileIdentity | None = None, sessions: bool = True
+    path: str,
+    start: int,
+    end: int,
+    options: Options,
+    identity: FileIdentity | None = None,
+    sessions: bool = True,
+    out: BatchWriter | None = None,
 ) -> ChunkResult:
     """Run the line stage on the lines that *begin* in ``[start, end)`` of ``path``.
 
@@ -146,8 +157,11 @@ def check_chunk(
     line is lost, whatever the line lengths. Raises :class:`CaptureChanged` when the file
     is not ``identity`` any more, or is shorter than ``end``. With ``sessions`` (and no
     webhook delivery in the range), the range's sessions are checked too (:func:`check_range`).
+    The findings go to ``out`` as they come (kept in memory without one).
     """
-    tally = Tally()
+    tally = RangeTally()
+    out = out if out is not None else BatchWriter()
+    records: list[Any] = []  # and webhook items
     try:
         raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -158,47 +172,77 @@ def check_chunk(
             raise CaptureChanged("the file was replaced by another one (rotated?)")
         if info.st_size < end:
             raise CaptureChanged(f"the file shrank to {info.st_size:,} bytes")
-        buffered = io.BufferedReader(raw, buffer_size=BLOCK_BYTES)
+        # Small reads: the planner hands ranges that begin and end at a line's start already.
+        buffered = io.BufferedReader(raw, buffer_size=64 * 1024)
         first = _line_start(buffered, start)
         last = _line_start(buffered, end)
         raw.seek(first)
         stream = io.BufferedReader(_Range(raw, last - first), buffer_size=BLOCK_BYTES)
-        items = list(check_lines(stream, tally, options))
-    checked = check_range(items, tally.lines, options.partial) if sessions else None
-    if checked is not None:
-        return ChunkResult(tally, checked, b"", checked.findings, last)
-    records = [item for item in items if type(item) is not Finding]
-    findings: list[Finding] = [item for item in items if type(item) is Finding]
-    return ChunkResult(tally, None, marshal.dumps(records), findings, last)
+        lines = check_lines(stream, tally, options)
+        # A slice of the line stage at a time: its findings go on while its records stay,
+        # so that a range dense with findings never holds them all.
+        while items := list(itertools.islice(lines, _SLICE)):
+            kept = [item for item in items if type(item) is not Finding]
+            records += kept
+            if len(kept) < len(items):
+                out.stage([item for item in items if type(item) is Finding])
+    if sessions and tuple not in map(type, records):
+        checked = check_range(records, tally.lines, options.partial, out)
+        return ChunkResult(tally, checked, b"", checked.found, last)
+    return ChunkResult(tally, None, marshal.dumps(records), out.close(), last)
+
+
+#: Items of the line stage taken at a time in a worker (see :func:`check_chunk`).
+_SLICE = 8192
 
 
 def _check_chunk_to_file(
     path: str, start: int, end: int, options: Options, identity: FileIdentity, folder: str
 ) -> str:
-    """:func:`check_chunk` in a worker: the result goes to a file in ``folder``, and only
+    """:func:`check_chunk` in a worker: the result goes to a file in ``folder`` (the findings
+    in batches as they come, then the rest of the result, then where that begins), and only
     that file's name goes back over the pipe (see the module docstring)."""
-    result = check_chunk(path, start, end, options, identity)
-    fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    name = ""
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, suffix=".chunk")
+        with os.fdopen(fd, "wb") as f:
+            result = check_chunk(path, start, end, options, identity, out=BatchWriter(f))
+            where = f.tell()
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(_TRAILER.pack(where))
+    except OSError as exc:  # a full or failing temporary folder: this machine's problem, not the capture's
+        if name:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        raise ResultNotWritten(exc.strerror or str(exc)) from None
     return name
+
+
+#: The last bytes of a result file: where its :class:`ChunkResult` begins.
+_TRAILER = struct.Struct("<Q")
+
+
+class ResultNotWritten(Exception):
+    """A worker could not write its range's result to the temporary folder (full, failing)."""
 
 
 def _reread(path: str, start: int, end: int, options: Options, identity: FileIdentity) -> list[Record]:
     """The records of one range again, read here (see :func:`~.ranges.join`); raises
     :class:`CaptureChanged` when the file is not the one checked any more."""
     try:
-        result = check_chunk(path, start, end, options, identity, sessions=False)
+        result = check_chunk(path, start, end, options, identity, sessions=False, out=_Discarded())
     except OSError as exc:
         raise CaptureChanged(f"it cannot be read again ({exc.strerror or exc})") from None
-    if _broke_off(result):
+    if result.findings.broke_off:
         raise CaptureChanged("it cannot be read again")
     return marshal.loads(result.records)  # type: ignore[no-any-return]
 
 
-def _broke_off(result: ChunkResult) -> bool:
-    """Whether reading the range broke off (``C110``, an I/O error)."""
-    return any(f.rule == rules.UNREADABLE.id for f in result.findings)
+class _Discarded(BatchWriter):
+    """Findings not wanted (a range read again for its records): only whether reading broke off."""
+
+    def _put(self, batches: list[Any], batch: Any) -> None:
+        pass
 
 
 def stopped_by_change(line: int, exc: CaptureChanged) -> Finding:
@@ -207,9 +251,14 @@ def stopped_by_change(line: int, exc: CaptureChanged) -> Finding:
 
 
 def _load_chunk(name: str) -> ChunkResult:
+    """A worker's result, but for its findings, which are read from the file as they are
+    reported (:mod:`.batches`); the file is removed once its range is done."""
     with open(name, "rb") as f:
+        f.seek(-_TRAILER.size, os.SEEK_END)
+        (where,) = _TRAILER.unpack(f.read(_TRAILER.size))
+        f.seek(where)
         result: ChunkResult = pickle.load(f)
-    os.unlink(name)
+    result.findings.path = name
     return result
 
 
@@ -246,24 +295,44 @@ def _ranges_checked(
     try:
         identity = file_identity(path)
         size = os.path.getsize(path)
+        bounds = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except OSError as exc:
         yield [_unreadable(exc)]
         return
+    with bounds:
+        yield from _ranges_of(path, size, bounds, tally, options, workers, progress, executor, chunk_bytes, identity)
+
+
+def _ranges_of(
+    path: str,
+    size: int,
+    bounds: io.FileIO,
+    tally: Tally,
+    options: Options,
+    workers: int,
+    progress: Callable[[int], Any] | None,
+    executor: Executor | None,
+    chunk_bytes: int,
+    identity: FileIdentity,
+) -> Iterator[Iterable[Finding | Record | WebhookItem | RangeSessions]]:
+    """:func:`_ranges_checked` once the file is open (``bounds``, for finding where ranges begin)."""
     try:
         folder = tempfile.mkdtemp(prefix="telephony-conformance-")
     except OSError:  # no writable temporary folder: check in this process instead
         yield _in_this_process(path, tally, options)
         return
-    starts = iter(range(0, size, chunk_bytes))
+    ranges = _line_ranges(bounds, size, chunk_bytes)
     pending: deque[tuple[int, int, Future[str]]] = deque()  # (start, end, the range's result file)
-    # At most two ranges per worker in flight: every worker stays busy, and memory stays bounded.
+    # Never more workers than ranges (a small file with --jobs 4000 needs one), and at most two
+    # ranges per worker in flight: every worker stays busy, and memory stays bounded.
+    workers = max(1, min(workers, -(-size // chunk_bytes)))
     ahead = 2 * workers
     pool: Executor | None = executor
 
     def submit() -> None:
-        start = next(starts, None)
-        if start is not None and pool is not None:
-            end = min(start + chunk_bytes, size)
+        bound = next(ranges, None)
+        if bound is not None and pool is not None:
+            start, end = bound
             future = pool.submit(_check_chunk_to_file, path, start, end, options, identity, folder)
             pending.append((start, end, future))
 
@@ -292,6 +361,11 @@ def _ranges_checked(
             except CaptureChanged as exc:
                 yield [stopped_by_change(offset + 1, exc)]
                 return
+            except ResultNotWritten:  # the temporary folder is full: check the rest in this process
+                for _, _, future in pending:
+                    future.cancel()
+                yield _rest_in_this_process(path, start, offset, identity, tally, options, progress)
+                return
             except BrokenProcessPool:
                 yield [
                     _stopped(
@@ -310,12 +384,15 @@ def _ranges_checked(
                 result.sessions.reread = functools.partial(_reread, path, start, end, options, identity)
                 yield [result.sessions]
             else:
-                yield _merge(marshal.loads(result.records), result.findings, offset)
+                yield _merge(marshal.loads(result.records), result.findings.stage_findings(offset), offset)
+            # The range's items are all taken by now, its findings read from its file.
+            with contextlib.suppress(OSError):
+                os.unlink(str(result.findings.path))
             offset += result.tally.lines
             tally.add(result.tally)
             if progress is not None:
                 progress(result.end)
-            if _broke_off(result):
+            if result.findings.broke_off:
                 return  # the file broke off in that range (an I/O error): as in one process, stop
     finally:
         try:
@@ -343,6 +420,38 @@ def _in_this_process(path: str, tally: Tally, options: Options) -> Iterator[Find
         yield from check_lines(stream, tally, options)
 
 
+def _rest_in_this_process(
+    path: str,
+    start: int,
+    offset: int,
+    identity: FileIdentity,
+    tally: Tally,
+    options: Options,
+    progress: Callable[[int], Any] | None,
+) -> Iterator[Finding | Record | WebhookItem]:
+    """The line stage for the file from byte ``start`` (the start of line ``offset + 1``) on,
+    here: when workers cannot hand their results back."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield _unreadable(exc)
+        return
+    with raw:
+        info = os.fstat(raw.fileno())
+        if (info.st_dev, info.st_ino) != identity:
+            yield stopped_by_change(offset + 1, CaptureChanged("the file was replaced by another one (rotated?)"))
+            return
+        raw.seek(start)
+        stream: Any = WatchedFile(raw)
+        if progress is not None:
+            stream = ProgressStream(stream, progress)
+        for item in check_lines(stream, tally, options):
+            if type(item) is Finding:
+                yield item.moved(offset) if offset else item
+            else:
+                yield _moved(item, offset) if offset else item  # type: ignore[arg-type]
+
+
 def _stopped(line: int, reason: str) -> Finding:
     """``C110`` for a check that could not go on to the end of the file."""
     return rules.UNREADABLE.finding(line, f"checking stopped here: {reason}; the lines before it were checked")
@@ -353,20 +462,19 @@ def _unreadable(exc: OSError) -> Finding:
 
 
 def _merge(
-    records: list[Record | WebhookItem], findings: list[Finding], offset: int
-) -> list[Finding | Record | WebhookItem]:
-    """A range's findings and records merged by line (a line's findings before its record),
-    with line numbers moved down by ``offset``."""
+    records: list[Record | WebhookItem], findings: Iterable[Finding], offset: int
+) -> Iterator[Finding | Record | WebhookItem]:
+    """A range's findings (moved down by ``offset`` already) and records (moved here) merged by
+    line, a line's findings before its record; the findings are taken as they are needed."""
     records = [_moved(record, offset) for record in records]
-    merged: list[Finding | Record | WebhookItem] = []
     start = 0
-    for finding in findings:  # few: found by bisection among the many records
-        end = bisect.bisect_left(records, finding.line + offset, lo=start, key=_line_of)
-        merged += records[start:end]
-        merged.append(finding.moved(offset))
+    for finding in findings:  # few, usually: found by bisection among the many records
+        end = bisect.bisect_left(records, finding.line, lo=start, key=_line_of)
+        if end > start:
+            yield from records[start:end]
+        yield finding
         start = end
-    merged += records[start:] if start else records
-    return merged
+    yield from records[start:] if start else records
 
 
 def _moved(item: Record | WebhookItem, offset: int) -> Record | WebhookItem:
@@ -402,6 +510,36 @@ class _Range(io.RawIOBase):
         return n
 
 
+def _line_ranges(f: io.FileIO, size: int, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+    """The byte ranges to check, each about ``chunk_bytes`` long and both of its ends at the
+    start of a line, in order; found here, in one pass, so that a worker never rescans a long
+    line that began before its range (a 2 GB line would be read once per range)."""
+    start = 0
+    while start < size:
+        end = _next_line_start(f, start + chunk_bytes, size)
+        yield start, end
+        start = end
+
+
+def _next_line_start(f: io.FileIO, position: int, size: int) -> int:
+    """The offset of the first line that begins at or after ``position`` (``size`` if none
+    does), read from ``f`` in pieces that grow, so that a short line costs one small read."""
+    if position >= size:
+        return size
+    at = position - 1  # a line begins at `position` when the byte before it ends a line
+    piece = 4096
+    while True:
+        f.seek(at)
+        block = f.read(piece)
+        if not block:
+            return max(at, position)  # the file ends (or shrank: its worker says so)
+        found = block.find(b"\n")
+        if found >= 0:
+            return at + found + 1
+        at += len(block)
+        piece = min(2 * piece, BLOCK_BYTES)
+
+
 def _line_start(f: Any, position: int) -> int:
     """The offset of the first line that begins at or after ``position``."""
     if position <= 0:
@@ -416,18 +554,21 @@ def _line_start(f: Any, position: int) -> int:
 
 
 def _worker_init(main: int, folder: str | None = None) -> None:
-    """Prepare a worker: ignore Ctrl-C, :func:`settle`, and exit when the checking process
-    ``main`` is gone, removing the results ``folder`` that it can no longer remove.
+    """Prepare a worker: ignore Ctrl-C and SIGTERM, :func:`settle`, and exit when the checking
+    process ``main`` is gone, removing the results ``folder`` that it can no longer remove.
 
     Ctrl-C reaches every process of the terminal's group; the main process handles it and
     shuts the pool down, while a worker that died of it mid-message could hang the main
-    process. A worker whose main process was killed would otherwise wait for work for ever.
+    process. SIGTERM reaches the whole group too when CI cancels a job or systemd stops a
+    service: the main process dies of it, and its workers, outliving it, remove the results
+    folder. A worker whose main process was killed would otherwise wait for work for ever.
     ``main`` is watched by its pid, not as this process's parent: under forkserver the
     parent is the fork server, and under spawn the main process may be gone already.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for held in _HELD:
+        signal.signal(held, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked under fork (_interrupts_held)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_HELD))  # blocked under fork (_interrupts_held)
     settle()
     if sys.platform == "win32":  # pragma: no cover - os.kill(pid, 0) is not a probe there
         return
@@ -446,10 +587,14 @@ def _worker_init(main: int, folder: str | None = None) -> None:
     threading.Thread(target=watch, name="main-watch", daemon=True).start()
 
 
+#: The signals workers ignore: Ctrl-C, and SIGTERM sent to the whole process group.
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) in this process while it starts workers, and have them start
-    ignoring it.
+    """Hold back Ctrl-C (SIGINT) and SIGTERM in this process while it starts workers, and have
+    them start ignoring both.
 
     A worker under spawn or forkserver is a new interpreter that imports the package (a
     second or more) before :func:`_worker_init` can ignore Ctrl-C: one pressed meanwhile
@@ -461,16 +606,18 @@ def _interrupts_held() -> Iterator[None]:
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = None
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(_HELD))
+    handlers = {}
     try:
         if threading.current_thread() is threading.main_thread():  # only it may set handlers
-            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            for held in _HELD:
+                handlers[held] = signal.signal(held, signal.SIG_IGN)
         yield
     finally:
         try:
-            if handler is not None:
-                signal.signal(signal.SIGINT, handler)
+            for held, handler in handlers.items():
+                if handler is not None:
+                    signal.signal(held, handler)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 

@@ -15,16 +15,17 @@ import heapq
 import itertools
 import marshal
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..findings import Finding
+from .batches import Batches, BatchWriter
 from .records import CLIENT, LINE, SESSION_ID, Record
 from .sessions import (
     ENDED_FIRST_ACTION,
     ENDED_LINE,
     OPEN_FIRST_LINE,
-    OPEN_LINES,
+    OPEN_STEPS,
     EndedSession,
     Key,
     OpenSession,
@@ -39,8 +40,8 @@ class RangeSessions:
     :func:`join`. Line numbers count from the range's first line, until ``offset`` (the lines
     before the range) is added on joining."""
 
-    findings: list[Finding]  # the range's findings in line order: the line stage's and the tracker's
-    about: dict[int, Key]  # the tracker's findings: their index in findings, and their session
+    found: Batches  # the range's findings, the line stage's and the tracker's (with their sessions)
+    flagged: set[Key]  # the sessions the tracker has findings about
     open: dict[Key, OpenSession]  # the sessions still open at the range's end
     ended: dict[Key, EndedSession]  # the sessions that ended in the range
     # The records of the sessions the range's tracker cannot vouch for, in line order: those
@@ -58,42 +59,54 @@ class RangeSessions:
 
     def __getstate__(self) -> tuple[Any, ...]:
         # marshal writes and reads the session tables faster than pickle does.
-        tables = marshal.dumps((self.about, self.open, self.ended, self.suspects, self.lost))
-        return self.findings, tables, self.sessions_seen, self.lines, self.offset
+        tables = marshal.dumps((self.flagged, self.open, self.ended, self.suspects, self.lost))
+        return self.found, tables, self.sessions_seen, self.lines, self.offset
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.findings, tables, self.sessions_seen, self.lines, self.offset = state
-        self.about, self.open, self.ended, self.suspects, self.lost = marshal.loads(tables)
+        self.found, tables, self.sessions_seen, self.lines, self.offset = state
+        self.flagged, self.open, self.ended, self.suspects, self.lost = marshal.loads(tables)
         self.reread = None
 
 
-def check_range(items: list[Any], lines: int, partial: bool, window: int | None = None) -> RangeSessions | None:
+#: Records fed to a range's tracker at a time: its findings are handed on in between.
+_SLICE = 16384
+
+
+def check_range(
+    records: list[Record], lines: int, partial: bool, out: BatchWriter, window: int | None = None
+) -> RangeSessions:
     """Check the sessions of one range of a capture with a tracker of its own.
 
-    ``items`` is the line stage's output for the range, in line order (findings and records);
-    ``None`` when it holds a webhook delivery, which the webhook stage must see in capture
-    order with every other.
+    ``records`` are the range's records (no webhook delivery: the webhook stage must see
+    those in capture order with every other), in line order. The tracker's findings go to
+    ``out`` as they come, with the key of each one's session; the line stage's are there
+    already.
     """
     tracker = SessionTracker(partial, window, prune=False)
     findings: list[Finding] = []
     about: dict[int, Key] = {}
-    if not tracker.check(items, findings, about):
-        return None
-    records = [item for item in items if type(item) is list]
+    flagged: set[Key] = set()
+    for start in range(0, len(records), _SLICE):
+        tracker.check(records[start : start + _SLICE], findings, about)
+        if findings:
+            keys = list(about.values())  # one per finding, in their order
+            out.flagged(findings, keys)
+            flagged.update(keys)
+            findings, about = [], {}
     starts = _starts()
     suspect = {key for key, ended in tracker.ended.items() if ended[ENDED_FIRST_ACTION] not in starts}
     suspect.update(tracker.open)
-    suspect.update(about.values())
+    suspect.update(flagged)
     suspects = _records_of(records, {session_id for _, session_id in suspect}, _SESSION_ID_OF)
     return RangeSessions(
-        findings, about, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines
+        out.close(), flagged, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines
     )
 
 
-def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
+def join(tracker: SessionTracker, part: RangeSessions) -> Iterator[Finding]:
     """Join the sessions of a range checked by a tracker of its own (:func:`check_range`) to
-    ``tracker``'s, the sessions before it; return the range's findings, as if its records
-    had been fed to ``tracker``.
+    ``tracker``'s, the sessions before it, at once; return the range's findings, as if its
+    records had been fed to ``tracker``, read as they are consumed (see :mod:`.batches`).
 
     A session the range shares with ``tracker`` (open there, or remembered as ended) was
     checked by the range's tracker as if it began in the range: its records are replayed,
@@ -107,9 +120,9 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
     mine, remembered = tracker.open.keys(), tracker.ended.keys()
     shared = (mine & open_.keys()) | (mine & ended.keys())
     shared |= (remembered & open_.keys()) | (remembered & ended.keys())
-    # A finding's message may name another line of its session ("the first was at line
-    # 12"), counted from the range's top: replay those sessions too, to write it again.
-    shared.update(part.about.values())
+    # A finding's message may name another line of its session ("the first was at line 12"),
+    # counted from the range's top: replay those sessions too, to write it again.
+    shared.update(part.flagged)
     replayed: list[Finding] = []
     new_sessions = part.sessions_seen
     if shared:
@@ -138,9 +151,9 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
                 replayed += found
     for session in open_.values():  # few: the sessions still open at the range's end
         session[OPEN_FIRST_LINE] += offset
-        lines = session[OPEN_LINES]
-        for step in lines:
-            lines[step] += offset
+        steps = session[OPEN_STEPS]
+        if steps is not None:  # (name, line, name, line, …)
+            session[OPEN_STEPS] = tuple(part + offset if type(part) is int else part for part in steps)
     tracker.open.update(open_)
     for entry in ended.values():
         entry[ENDED_LINE] += offset
@@ -149,16 +162,19 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
     tracker.sessions_seen += new_sessions
     if tracker.due_for_prune():
         tracker.prune(offset + part.lines)
-    about = part.about
-    kept = [
-        finding.moved(offset)
-        for index, finding in enumerate(part.findings)
-        if index not in about or about[index] not in shared
-    ]
-    if not replayed:
-        return kept
-    # A line has one record, so a replayed finding follows the line's own findings.
-    return list(heapq.merge(kept, replayed, key=_finding_line))
+    batches = part.found
+    streams: list[Iterator[Finding]] = []
+    if batches.stage:
+        streams.append(batches.stage_findings(offset))
+    if batches.flagged:
+        streams.append(finding for finding, key in batches.flagged_findings(offset) if key not in shared)
+    if replayed:
+        streams.append(iter(replayed))
+    if len(streams) < 2:
+        return streams[0] if streams else iter(())
+    # A line's own findings come before those of its record, and a line has one record, so
+    # one session: its findings are kept or replayed, never both.
+    return heapq.merge(*streams, key=_finding_line)
 
 
 @functools.cache

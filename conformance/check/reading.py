@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterator
@@ -88,10 +90,58 @@ def capture_files(path: str) -> list[str]:
     return scan_paths([path]).files
 
 
+class CaptureShrank(OSError):
+    """The capture file got shorter while it was being read (truncated under the check)."""
+
+
+class WatchedFile:
+    """A capture file that, at its end, checks it has not shrunk since it was opened.
+
+    A file truncated at a line boundary under the check otherwise just ends early, and the
+    lines after the cut would pass unseen. Reading past the end raises :class:`CaptureShrank`
+    instead, which :func:`read_lines` reports as ``C110`` where reading stopped.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.size = os.fstat(raw.fileno()).st_size
+
+    def read1(self, size: int = -1) -> bytes:
+        block: bytes = self.raw.read1(size)
+        return block or self._ended()
+
+    def read(self, size: int = -1) -> bytes:
+        block: bytes = self.raw.read(size)
+        return block or self._ended()
+
+    def _ended(self) -> bytes:
+        now = os.fstat(self.raw.fileno()).st_size
+        if now < self.size:
+            raise CaptureShrank(f"the file shrank from {self.size:,} to {now:,} bytes while it was being checked")
+        return b""
+
+    def peek(self, size: int = 0) -> bytes:
+        return self.raw.peek(size)  # type: ignore[no-any-return]
+
+    def tell(self) -> int:
+        return self.raw.tell()  # type: ignore[no-any-return]
+
+    def fileno(self) -> int:
+        return self.raw.fileno()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def open_capture(path: str) -> IO[bytes]:
-    """Open a capture for binary reading; gzip is recognised by its magic bytes, not its name."""
+    """Open a capture for binary reading; gzip is recognised by its magic bytes, not its name.
+
+    A regular file is watched for being truncated while it is read (:class:`WatchedFile`).
+    """
     try:
         raw: Any = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+        if path != "-" and stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+            raw = WatchedFile(raw)
     except OSError as exc:
         raise CaptureUnreadable(path, f"cannot open: {exc.strerror or exc}") from None
     try:
@@ -99,11 +149,66 @@ def open_capture(path: str) -> IO[bytes]:
     except OSError as exc:
         raise CaptureUnreadable(path, f"cannot read: {exc.strerror or exc}") from None
     if head == GZIP_MAGIC:
-        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        counted: Any = _Counted(raw)
+        gz = gzip.GzipFile(fileobj=counted, mode="rb")
         if path != "-":
-            gz.myfileobj = raw  # closing the GzipFile then closes the file too (no leaked descriptor)
-        return gz  # type: ignore[return-value]
+            gz.myfileobj = counted  # closing the GzipFile then closes the file too (no leaked descriptor)
+        return _BombGuard(gz, counted)  # type: ignore[return-value]
     return raw  # type: ignore[no-any-return]
+
+
+#: gzip that inflates past this size (bytes) and this ratio is refused as a decompression bomb:
+#: deflate packs at most about 1,032 to 1, and only degenerate data (one byte repeated) comes
+#: near it; recorded events, even all alike, stay under 300 to 1.
+BOMB_BYTES = 1024**3
+BOMB_RATIO = 500
+
+
+class DecompressionBomb(OSError):
+    """A gzip capture that inflates beyond :data:`BOMB_RATIO` times its size."""
+
+
+class _Counted:
+    """A compressed stream that counts the bytes read from it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.read_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.read_bytes += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.raw.tell()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _BombGuard:
+    """A gzip capture's decompressed stream, refused (:class:`DecompressionBomb`, then ``C110``)
+    once it has inflated past :data:`BOMB_BYTES` at more than :data:`BOMB_RATIO` to 1."""
+
+    def __init__(self, gz: gzip.GzipFile, counted: _Counted) -> None:
+        self.gz = gz
+        self.counted = counted
+        self.fileobj = counted  # where progress is read (ProgressStream)
+        self.inflated = 0
+
+    def read1(self, size: int = -1) -> bytes:
+        block = self.gz.read1(size)
+        self.inflated += len(block)
+        if self.inflated > BOMB_BYTES and self.inflated > BOMB_RATIO * self.counted.read_bytes:
+            raise DecompressionBomb(
+                f"{self.counted.read_bytes:,} compressed bytes inflate to more than {self.inflated:,}, "
+                f"over {BOMB_RATIO:,} to 1: a decompression bomb, not a capture of events"
+            )
+        return block
+
+    def close(self) -> None:
+        self.gz.close()
 
 
 class ProgressStream:
@@ -184,11 +289,23 @@ def read_lines(
                 pieces.append(block)
                 block = b"".join(pieces)
                 pieces, held = [], 0
-            lines = block.split(b"\n")
-            rest = lines.pop()
-            if lines:
-                yield from _batch(line_no + 1, lines, counts, max_line_bytes)
-                line_no += len(lines)
+            if _crowded(block):  # maybe runs of blank lines (a newline bomb): counted in C
+                end = block.rfind(b"\n") + 1
+                rest = block[end:]
+                for part in _around_blank_runs(block, end):
+                    if type(part) is int:
+                        counts.lines += part
+                        counts.blank_lines += part
+                        line_no += part
+                    else:
+                        yield from _batch(line_no + 1, part, counts, max_line_bytes)  # type: ignore[arg-type]
+                        line_no += len(part)  # type: ignore[arg-type]
+            else:
+                lines = block.split(b"\n")
+                rest = lines.pop()
+                if lines:
+                    yield from _batch(line_no + 1, lines, counts, max_line_bytes)
+                    line_no += len(lines)
             if rest:
                 pieces, held = [rest], len(rest)
         if held > max_line_bytes:
@@ -216,6 +333,37 @@ def read_lines(
             if failure is not None:
                 yield _broken_off(line_no + 1, failure)
                 return
+
+
+#: How many of a block's first and last bytes are looked at for runs of blank lines.
+_SAMPLE = 4096
+#: More line ends than this in a sample, and the block is searched for runs of blank lines.
+_CROWDED = _SAMPLE // 16
+#: A run of blank lines: the end of a line, then empty or CR-only lines, each ended (a class,
+#: not a group, so that the regular expression engine runs through it without backtracking).
+_BLANK_RUN = re.compile(rb"\n[\r\n]*\n")
+
+
+def _crowded(block: bytes) -> bool:
+    """Whether ``block`` looks like it holds very short lines (sampled at both ends): only
+    then is it worth searching for runs of blank lines."""
+    return block.count(b"\n", 0, _SAMPLE) > _CROWDED or block.count(b"\n", max(0, len(block) - _SAMPLE)) > _CROWDED
+
+
+def _around_blank_runs(block: bytes, end: int) -> Iterator[list[bytes] | int]:
+    """The lines of ``block[:end]`` (whole lines), in order: lists of lines, and the number of
+    lines in each run of blank lines between them, counted instead of handed on one by one (a
+    gigabyte of newlines would otherwise cost a Python step per line)."""
+    pos = 0
+    for run in _BLANK_RUN.finditer(block, 0, end):
+        start, stop = run.span()
+        if block.find(b"\r\r", start, stop) >= 0:
+            continue  # a line of several CRs: blank too, but it may be over-long (C107), so it goes on as a line
+        yield block[pos:start].split(b"\n")  # up to the line that the run's first newline ends
+        yield stop - start - 1 - block.count(b"\r", start, stop)
+        pos = stop
+    if pos < end:
+        yield block[pos : end - 1].split(b"\n")
 
 
 def _batch(first: int, lines: list[bytes], counts: Tally, max_line_bytes: int) -> Iterator[LineBatch | Finding]:
@@ -253,6 +401,8 @@ def _too_long(line_no: int, size: int, max_line_bytes: int) -> Finding:
 
 
 def _describe_read_error(exc: BaseException) -> str:
+    if isinstance(exc, (CaptureShrank, DecompressionBomb)):
+        return str(exc)
     if isinstance(exc, EOFError):
         return "the gzip stream ends early (truncated file?)"
     if isinstance(exc, (zlib.error, gzip.BadGzipFile)):

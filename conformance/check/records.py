@@ -34,7 +34,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from ..findings import bounded_repr
+from ..findings import bounded_repr, quoted
 from ..schemas import event_schemas
 from ..surfaces import HANDLER_METHODS, IDENTITY_FIELDS
 
@@ -52,6 +52,12 @@ RECORD_FIELDS: tuple[str, ...] = ("callClientId", "sessionId", *IDENTITY_FIELDS)
 
 #: A webhook delivery at a line of the capture: ``(line, delivery)``.
 WebhookItem = tuple[int, dict[str, Any]]
+
+#: A string of a record (a call client, a session id, an identity field) longer than this is
+#: kept as a stand-in (:func:`_stand_in`): a session keeps the strings of its first event for
+#: as long as it is open, and a capture must not make that memory grow with its values. The
+#: fast path declines longer strings (:mod:`.fastpath`), so that both paths build one record.
+STRING_LIMIT = 256
 
 
 def fields_record(line: int, action: str, fields: Any) -> Record:
@@ -103,10 +109,26 @@ def session_record(
     return record
 
 
-def daily_python_client(client: Any) -> tuple[str, str | None]:
+def daily_python_client(client: Any) -> tuple[str, Any]:
     """The call client of a daily-python line's session: its ``client`` (when a string), marked
     as daily-python's, so that its sessions never meet a daily-js client's."""
-    return ("daily-python", client if type(client) is str else None)
+    if type(client) is not str:
+        return ("daily-python", None)
+    return ("daily-python", client if len(client) <= STRING_LIMIT else _stand_in(client))
+
+
+def bound_strings(record: Record) -> Record:
+    """``record`` with each string longer than :data:`STRING_LIMIT` replaced by its stand-in."""
+    for index in _STRING_SLOTS:
+        value = record[index]
+        if type(value) is str and len(value) > STRING_LIMIT:
+            record[index] = _stand_in(value)
+    return record
+
+
+def named(session_id: Any) -> str:
+    """A record's session id as a message names it: a stand-in by the cut text it carries."""
+    return session_id[0] if type(session_id) is tuple else session_id  # type: ignore[no-any-return]
 
 
 def daily_python_record(
@@ -119,13 +141,15 @@ def daily_python_record(
         return None  # on_dialin_ready's SIP endpoint, or a broken line: no session
     view = {**data, "callClientId": daily_python_client(recorded.get("client"))}
     wrong = {pointer.removeprefix("/data") for pointer in wrong if pointer.startswith("/data/")}
-    return session_record(line, handler, view, wrong, valid=valid)
+    record = session_record(line, handler, view, wrong, valid=valid)
+    return None if record is None else bound_strings(record)
 
 
 def lost_record(line: int, client: Any, session_id: str) -> Record:
     """The lost record of a line that names ``session_id`` (and ``client``, when it names one
     as a string, or a daily-python client) but could not be checked as its event."""
-    return [line, None, client if type(client) in (str, tuple) else None, session_id, None, None, None, None]
+    client = client if type(client) in (str, tuple) else None
+    return bound_strings([line, None, client, session_id, None, None, None, None])
 
 
 #: A session id and a call client in the text of a line that is not JSON (no escapes: a best effort).
@@ -137,31 +161,34 @@ _PYTHON_CLIENT = re.compile(rb'"client"[ \t]*:[ \t]*"([^"\\]*)"')
 def lost_record_in_text(line: int, raw: bytes, daily_python: bool = False) -> Record | None:
     """The lost record of a line that is not a JSON object but names a session id in its text
     (and, in a daily-python line, its data)."""
-    named = _SESSION_ID.search(raw)
-    if named is None:
+    found = _SESSION_ID.search(raw)
+    if found is None:
         return None
     client = (_PYTHON_CLIENT if daily_python else _CLIENT).search(raw)
     name = client.group(1).decode("utf-8", "replace") if client else None
     return lost_record(
         line,
         daily_python_client(name) if daily_python and name is not None else name,
-        named.group(1).decode("utf-8", "replace"),
+        found.group(1).decode("utf-8", "replace"),
     )
 
 
 _CONTAINERS = (list, dict)
 _CONTAINER_SLOTS = (CLIENT, *range(IDENTITY, IDENTITY + len(IDENTITY_FIELDS)))
+_STRING_SLOTS = (CLIENT, SESSION_ID, *range(IDENTITY, IDENTITY + len(IDENTITY_FIELDS)))
 
 
-def _stand_in(value: list[Any] | dict[str, Any]) -> tuple[str, str]:
+def _stand_in(value: str | list[Any] | dict[str, Any]) -> tuple[str, str]:
     """What a record holds for an array or object (``callClientId`` or an identity field of
-    the wrong type, S202): ``(bounded repr, digest of the whole value)``.
+    the wrong type, S202), or for a string longer than :data:`STRING_LIMIT`:
+    ``(text cut short, digest of the whole value)``.
 
     Hashable, so it can key a session; never equal to a string, nor to the stand-in of a
-    different value, even when the two reprs are cut short the same way. ``marshal`` writes
+    different value, even when the two texts are cut short the same way. ``marshal`` writes
     any value orjson can read (1,024 levels) without recursion limits.
     """
-    return bounded_repr(value), hashlib.blake2b(marshal.dumps(value), digest_size=8).hexdigest()
+    shown = quoted(value) if type(value) is str else bounded_repr(value)
+    return shown, hashlib.blake2b(marshal.dumps(value), digest_size=16).hexdigest()
 
 
 def shown(value: Any) -> str:

@@ -25,7 +25,7 @@ from .. import rules
 from ..findings import Finding
 from ..schemas import event_schemas
 from ..surfaces import HANDLER_METHODS, IDENTITY_FIELDS
-from .records import IDENTITY, Record, shown
+from .records import IDENTITY, Record, named, shown
 
 #: How many lines after a session's end an event of it is still flagged (L303). A window of
 #: lines, not a count of ended sessions, so that what a tracker remembers of a session does
@@ -49,16 +49,19 @@ _REQUIRES = {"dialout-answered": "dialout-connected"}
 
 #: A session's key: ``(callClientId, sessionId)``.
 Key = tuple[Any, str]
-#: An open session: ``[direction, known, lines, first action, first line]``. ``known`` is a
-#: copy of its first record, whose identity fields fill in as later events bring values it
-#: lacked; ``lines`` maps each one-time step (connected, answered) to its line, and a record
-#: index of an identity field filled after the first event to the line that filled it.
+#: An open session, one flat list (a capture may leave millions open):
+#: ``[direction, first line, first action, steps, sipCallId, destination, origin, provider]``.
+#: The identity fields sit at their record indexes (:data:`~.records.IDENTITY` on), and fill
+#: in as later events bring values the first lacked. ``steps`` is ``None`` or a flat tuple
+#: ``(name, line, name, line, …)`` of what came after the first event: a one-time step
+#: (connected, answered) at its line, and an identity field (by name) filled at its line. The
+#: first action, when it is a one-time step, is that step at the first line.
 OpenSession = list[Any]
 #: An ended session: ``[direction, ending action, its line, whether the other terminal kind
 #: came since, the action of the session's first event]``.
 EndedSession = list[Any]
 #: Where an open session and an ended session keep each part.
-OPEN_DIRECTION, OPEN_KNOWN, OPEN_LINES, OPEN_FIRST_ACTION, OPEN_FIRST_LINE = range(5)
+OPEN_DIRECTION, OPEN_FIRST_LINE, OPEN_FIRST_ACTION, OPEN_STEPS = range(4)
 ENDED_LINE, ENDED_FIRST_ACTION = 2, 4
 
 
@@ -136,6 +139,9 @@ class SessionTracker:
         prune_at = self._prune_at
         list_, tuple_ = list, tuple
         seen = 0
+        # The values a new session shares with the one before (its call client, its provider,
+        # often its origin or destination) are kept as one object, not one per session.
+        client = provider = origin = destination = None
         try:
             for item in items:
                 if type(item) is not list_:
@@ -163,33 +169,54 @@ class SessionTracker:
                         if terminal:
                             ended_[key] = [direction, action, line, False, action]
                         else:
-                            open_[key] = [direction, item[:], {action: line} if once else {}, action, line]
+                            if key[0] == client:
+                                key = (client, session_id)
+                            else:
+                                client = key[0]
+                            value = item[7]
+                            if value == provider:
+                                value = provider
+                            else:
+                                provider = value
+                            other = item[6]
+                            if other == origin:
+                                other = origin
+                            else:
+                                origin = other
+                            called = item[5]
+                            if called == destination:
+                                called = destination
+                            else:
+                                destination = called
+                            open_[key] = [direction, line, action, None, item[4], called, other, value]
                         if not_a_start is not None and not partial and not (lost and self._lost_before(key, line)):
                             found = [self._not_a_start(not_a_start, line, action, session_id, requires)]
                 elif session[0] != direction:
-                    found = [self._mixed(line, action, session_id, session[0], session[4])]
+                    found = [self._mixed(line, action, session_id, session[0], session[1])]
                 else:
-                    # Only what this record needs is read from its session: every other part is
-                    # an object of its own, somewhere in memory.
+                    # Only what this record needs is read from its session.
                     if once:
-                        lines = session[2]
-                        if action in lines or (requires is not None and requires not in lines):
-                            found = self._step(key, lines, line, action, requires)
+                        steps = session[3]
+                        first = session[2]
+                        if (
+                            action == first
+                            or (steps is not None and action in steps)
+                            or (requires is not None and requires != first and (steps is None or requires not in steps))
+                        ):
+                            found = self._step(key, session, line, action, requires)
                         else:
-                            lines[action] = line
-                    known = session[1]
+                            session[3] = (action, line) if steps is None else (*steps, action, line)
                     for index in indexes:
                         value = item[index]
-                        if value is not None and value != known[index]:
-                            if known[index] is None:  # a field the session's events lacked so far
-                                known[index] = value
-                                session[2][index] = line
+                        if value is not None and value != session[index]:
+                            if session[index] is None:  # a field the session's events lacked so far
+                                self._fill(session, index, value, line)
                             else:
                                 changed = self._changed(session, line, action, session_id, index, value)
                                 found = [*found, changed] if found else [changed]
                     if terminal:
                         del open_[key]
-                        ended_[key] = [direction, action, line, False, session[3]]
+                        ended_[key] = [direction, action, line, False, session[2]]
                 if found:
                     for finding in found:
                         if about is not None:
@@ -222,21 +249,23 @@ class SessionTracker:
 
     # --- the cases ----------------------------------------------------------------------
     def _step(
-        self, key: Key, lines: dict[Any, int], line: int, action: str, requires: str | None
+        self, key: Key, session: OpenSession, line: int, action: str, requires: str | None
     ) -> list[Finding] | None:
         """A one-time step (connected, answered) of an open session, repeated or out of order."""
         session_id = key[1]
-        if action in lines:
+        first_at = _line_of(session, action)
+        if first_at is not None:
             return [
                 _finding(
                     rules.REPEATED_TRANSITION,
                     line,
                     action,
                     session_id,
-                    f"second {action} for session {session_id} (the first was at line {lines[action]})",
+                    f"second {action} for session {named(session_id)} (the first was at line {first_at})",
                 )
             ]
-        lines[action] = line
+        steps = session[OPEN_STEPS]
+        session[OPEN_STEPS] = (action, line) if steps is None else (*steps, action, line)
         # Under partial, a session first seen after its dialout-connected is not flagged; nor
         # one whose dialout-connected may be a broken line.
         if not self.partial and not self._lost_before(key, line):
@@ -246,8 +275,8 @@ class SessionTracker:
     def _lost_before(self, key: Key, line: int) -> bool:
         """Whether a broken line within the window before ``line`` names session ``key`` (or its
         session id, with no call client): its start may be there."""
-        for named in (key, (None, key[1])):
-            at = self.lost.get(named)
+        for lost_key in (key, (None, key[1])):
+            at = self.lost.get(lost_key)
             if at is not None and line - at <= self.window:
                 return True
         return False
@@ -262,7 +291,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{action} for session {session_id}, which had no earlier event in this capture",
+            f"{action} for session {named(session_id)}, which had no earlier event in this capture",
             hint="if the capture began in the middle of a call, check it with --partial",
         )
 
@@ -282,7 +311,7 @@ class SessionTracker:
                 line,
                 action,
                 session_id,
-                f"{action} for session {session_id}, which already ended with {ended_by} at line {ended_at}",
+                f"{action} for session {named(session_id)}, which already ended with {ended_by} at line {ended_at}",
                 hint="a duplicate or late delivery, or a session id reused for a new call",
             )
         ]
@@ -294,7 +323,7 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{action} uses session id {session_id}, which line {first_line} used for a {was} session; "
+            f"{action} uses session id {named(session_id)}, which line {first_line} used for a {was} session; "
             f"a session cannot be both {was} and {now}",
         )
 
@@ -304,23 +333,41 @@ class SessionTracker:
             line,
             action,
             session_id,
-            f"{action} for session {session_id} with no earlier {requires}",
+            f"{action} for session {named(session_id)} with no earlier {requires}",
         )
+
+    @staticmethod
+    def _fill(session: OpenSession, index: int, value: Any, line: int) -> None:
+        """An identity field the session's events lacked so far, brought at ``line``."""
+        session[index] = value
+        steps = session[OPEN_STEPS]
+        name = IDENTITY_FIELDS[index - IDENTITY]
+        session[OPEN_STEPS] = (name, line) if steps is None else (*steps, name, line)
 
     def _changed(
         self, session: OpenSession, line: int, action: str, session_id: str, index: int, value: Any
     ) -> Finding:
-        _, known, lines, _, first_line = session
         name = IDENTITY_FIELDS[index - IDENTITY]
+        filled_at = _line_of(session, name)
         return _finding(
             rules.IDENTITY_CHANGED,
             line,
             action,
             session_id,
-            f"{name} of session {session_id} changed from {shown(known[index])} "
-            f"(line {lines.get(index, first_line)}) to {shown(value)}",
+            f"{name} of session {named(session_id)} changed from {shown(session[index])} "
+            f"(line {session[OPEN_FIRST_LINE] if filled_at is None else filled_at}) to {shown(value)}",
             pointer="/" + name,
         )
+
+
+def _line_of(session: OpenSession, name: str) -> int | None:
+    """The line at which an open session took step ``name`` (or filled identity field
+    ``name``), or ``None``."""
+    steps = session[OPEN_STEPS]
+    if steps is not None and name in steps:
+        line: int = steps[steps.index(name) + 1]
+        return line
+    return session[OPEN_FIRST_LINE] if name == session[OPEN_FIRST_ACTION] else None
 
 
 def _finding(
@@ -332,4 +379,4 @@ def _finding(
     hint: str | None = None,
     pointer: str | None = None,
 ) -> Finding:
-    return rule.finding(line, message, pointer=pointer, action=action, session_id=session_id, hint=hint)
+    return rule.finding(line, message, pointer=pointer, action=action, session_id=named(session_id), hint=hint)

@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..surfaces import SURFACES
+from ..findings import NAME_LIMIT
+from ..surfaces import ACTIONS, HANDLER_METHODS, SURFACES, WEBHOOK_TYPES
+
+#: The names of the ten events on every surface: counted by name, always.
+KNOWN_NAMES = frozenset((*ACTIONS, *WEBHOOK_TYPES, *HANDLER_METHODS.values()))
+#: How many unknown telephony names (S204) are counted by name; the rest, and names longer
+#: than :data:`~conformance.findings.NAME_LIMIT`, are counted together under
+#: :data:`OTHER_NAMES`, so that a capture of random names cannot grow the report.
+MAX_UNKNOWN_NAMES = 100
+#: Where they are counted: not a telephony-looking name, so it never meets a real one.
+OTHER_NAMES = "(other unknown names)"
 
 
 @dataclass(kw_only=True)
@@ -47,18 +57,55 @@ class Tally:
     def events(self) -> int:
         return self.telephony_events + self.other_events + self.unknown_telephony_events
 
+    def count_unknown(self, name: str) -> None:
+        """Count one event of an unknown telephony name (S204), by name while there are fewer
+        than :data:`MAX_UNKNOWN_NAMES` of them, else under :data:`OTHER_NAMES`."""
+        by_name = self.events_by_action
+        if name in by_name:
+            by_name[name] += 1
+        elif len(name) <= NAME_LIMIT and _unknown_names(by_name) < MAX_UNKNOWN_NAMES:
+            by_name[name] = 1
+        else:
+            by_name[OTHER_NAMES] = by_name.get(OTHER_NAMES, 0) + 1
+
     def add(self, more: Tally) -> None:
-        """Add another tally's counts to this one's."""
+        """Add another tally's counts to this one's, the later one's unknown names folded as
+        :meth:`count_unknown` folds them."""
         for counter in _COUNTERS:
             setattr(self, counter, getattr(self, counter) + getattr(more, counter))
-        for name in _COUNTS_BY_NAME:
-            mine: dict[str, int] = getattr(self, name)
-            for key, n in getattr(more, name).items():
+        for by_key in ("events_by_surface", "findings_by_rule"):
+            mine = getattr(self, by_key)
+            for key, n in getattr(more, by_key).items():
                 mine[key] = mine.get(key, 0) + n
+        mine = self.events_by_action
+        room = MAX_UNKNOWN_NAMES - _unknown_names(mine)
+        for key, n in more.events_by_action.items():
+            if key in mine or key in KNOWN_NAMES or key == OTHER_NAMES:
+                mine[key] = mine.get(key, 0) + n
+            elif room > 0:
+                mine[key] = n
+                room -= 1
+            else:
+                mine[OTHER_NAMES] = mine.get(OTHER_NAMES, 0) + n
+
+
+@dataclass(kw_only=True)
+class RangeTally(Tally):
+    """The tally of one byte range, checked in a worker process: it keeps every unknown name it
+    meets (only cutting the long ones), since which ones the whole capture counts by name
+    depends on the ranges before it; :meth:`Tally.add` folds them in capture order."""
+
+    def count_unknown(self, name: str) -> None:
+        key = name if len(name) <= NAME_LIMIT else OTHER_NAMES
+        self.events_by_action[key] = self.events_by_action.get(key, 0) + 1
+
+
+def _unknown_names(by_name: dict[str, int]) -> int:
+    """How many unknown names ``by_name`` counts by name."""
+    return len(by_name) - len(by_name.keys() & KNOWN_NAMES) - (OTHER_NAMES in by_name)
 
 
 _COUNTERS = tuple(f.name for f in fields(Tally) if f.type == "int")
-_COUNTS_BY_NAME = tuple(f.name for f in fields(Tally) if f.type == "dict[str, int]")
 
 
 @dataclass

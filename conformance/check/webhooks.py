@@ -49,7 +49,7 @@ from ..options import Options
 from ..schemas import webhook_schemas
 from ..surfaces import ACTION_OF, TYPE_OF, is_telephony_family
 from .explain import WEBHOOK_NAMES, schema_findings, undocumented_findings, unknown_name_finding
-from .records import session_record
+from .records import STRING_LIMIT, bound_strings, session_record
 from .sessions import SessionTracker
 from .tally import Tally
 
@@ -122,7 +122,7 @@ class WebhookStream:
         self._buffer: list[tuple[int, int, int, str, list[Any]]] = []
         self._arrivals = 0
         self._clock: int | None = None  # the latest payload.timestamp seen
-        self._seen: OrderedDict[str, bytes] = OrderedDict()  # delivery id -> digest of its content, for retries
+        self._seen: OrderedDict[Any, bytes] = OrderedDict()  # delivery id -> digest of its content, for retries
 
     def feed(self, line: int, event: dict[str, Any]) -> Iterator[Finding]:
         """Check one object whose ``type`` is a string (and which has no ``action``)."""
@@ -133,7 +133,7 @@ class WebhookStream:
         if es is None:
             if is_telephony_family(webhook_type):
                 self.tally.unknown_telephony_events += 1
-                by_type[webhook_type] = by_type.get(webhook_type, 0) + 1
+                self.tally.count_unknown(webhook_type)
                 yield unknown_name_finding(line, webhook_type, WEBHOOK_NAMES, session_id_of(event))
             else:
                 self.tally.other_events += 1  # another webhook (recording.started, …): counted, never flagged
@@ -163,6 +163,8 @@ class WebhookStream:
         if self._clock is None or when > self._clock:
             self._clock = when
         record = session_record(line, ACTION_OF[webhook_type], normalise(event))
+        if record is not None:
+            bound_strings(record)
         if record is not None:  # the tracker ignores session-less events: no need to hold them
             heapq.heappush(self._buffer, (when, self._arrivals, line, webhook_type, record))
             self._arrivals += 1
@@ -181,15 +183,18 @@ class WebhookStream:
         delivery_id = event.get("id")
         if type(delivery_id) is not str:
             return False
+        key: Any = delivery_id
+        if len(delivery_id) > STRING_LIMIT:  # remembered by digest (never equal to a string): ids are only compared
+            key = (hashlib.blake2b(delivery_id.encode("utf-8", "surrogatepass"), digest_size=16).digest(),)
         try:
             content = hashlib.blake2b(orjson.dumps(event, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
         except TypeError:  # pragma: no cover - nesting orjson cannot write; never a retry then
             return False
-        if self._seen.get(delivery_id) == content:
+        if self._seen.get(key) == content:
             return True
         # Ids are not unique across types in Daily's own examples (D5): only an identical delivery is a retry.
-        self._seen[delivery_id] = content
-        self._seen.move_to_end(delivery_id)
+        self._seen[key] = content
+        self._seen.move_to_end(key)
         if len(self._seen) > self.seen_limit:
             self._seen.popitem(last=False)
         return False

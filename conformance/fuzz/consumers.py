@@ -63,11 +63,15 @@ class Program:
         command: the command line (split like a POSIX shell, no shell involved) or its argv.
         timeout: seconds before the program is killed and the stream counts as a failure.
         cwd: the working directory (default: the current one).
+        loop: the program handles stream after stream, each ended by an empty line, and
+            answers each with a line ``handled`` or ``rejected``: started once, not per
+            stream (:mod:`.looping`).
     """
 
     command: str | Sequence[str]
     timeout: float = DEFAULT_TIMEOUT
     cwd: str | None = None
+    loop: bool = False
 
     @property
     def argv(self) -> list[str]:
@@ -153,6 +157,9 @@ class Consumer:
     def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
         """Deliver one stream; ``broken`` input may be rejected as it says, not failed on."""
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Let go of what the consumer holds between streams (a program kept running)."""
 
 
 class _PythonConsumer(Consumer):
@@ -352,6 +359,8 @@ class ProgramConsumer(Consumer):
             )
         except subprocess.TimeoutExpired as exc:
             return Outcome("failed", stderr=_text(exc.stderr), reason=f"timed out after {program.timeout:g}s")
+        except OSError as exc:  # not found, not executable: how it is given, not a failure on an event
+            raise ConsumerSetupError(f"cannot run {self.name}: {exc.strerror or exc}") from None
         stderr = _text(done.stderr)
         code = done.returncode
         if code == 0:
@@ -381,6 +390,10 @@ def as_consumer(target: Any, name: str | None = None) -> Consumer:
     if isinstance(target, Consumer):
         return target
     if isinstance(target, Program):
+        if target.loop:
+            from .looping import LoopingProgramConsumer
+
+            return LoopingProgramConsumer(target, name or target.display)
         return ProgramConsumer(target, name or target.display)
     if isinstance(target, Pipecat):
         return PipecatConsumer(target, name or _name_of(target.factory))

@@ -4,13 +4,22 @@ A failure is the shrunk (minimal) stream of one strategy family that the consume
 with the exception and the consumer's own traceback frames, or a program's exit and stderr.
 The stream is written as NDJSON, with a one-line command that feeds it to the consumer again
 (``python -m conformance.consumers MODULE:OBJECT FILE``) and one that checks it.
+
+The file is written safely (:func:`write_failure`), since fuzzing may run as root in a folder
+other users can write to: in a folder that is this user's own and no symbolic link, under a
+fresh name that cannot already exist (so never through a link planted at a name it could
+guess). When it cannot be written, the failure is shown all the same and says why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shlex
+import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +59,7 @@ class ConsumerFailure:
     flaky: bool = False
     examples: int = 0
     seed: int | None = None
+    unwritten: str = ""  # why the stream could not be written to a file, if it could not
 
     def render(self) -> str:
         """The failure as text: what failed and why, the minimal stream, where it was written."""
@@ -76,6 +86,12 @@ class ConsumerFailure:
             lines += ["", "(flaky: it did not fail again when replayed; does the consumer keep state between streams?)"]
         if self.path is not None:
             lines += ["", f"Written to {self.path}", f"Replay:    {self.replay}", f"Check it:  {self.check}"]
+        elif self.unwritten:
+            lines += ["", f"Not written to a file: {self.unwritten}. The events above are the whole stream."]
+        if self.seed is not None:
+            lines.append(
+                f"Seed:      {self.seed} (--telephony-seed {self.seed}, or seed={self.seed}, fuzzes the same examples)"
+            )
         return "\n".join(lines)
 
 
@@ -91,14 +107,55 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "consumer"
 
 
-def write_failure(failure: ConsumerFailure, directory: Path, replay: Callable[[str], str]) -> None:
-    """Write the failing stream as NDJSON and fill in the replay and check commands; ``replay``
-    gives the consumer's replay command for a (shell-quoted) file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{_slug(failure.consumer)}--{failure.family}.ndjson"
-    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.events), encoding="utf-8")
+def write_failure(
+    failure: ConsumerFailure, directory: Path | Callable[[], Path], replay: Callable[[str], str]
+) -> None:
+    """Write the failing stream as NDJSON to a new file in ``directory`` (or the folder it
+    gives, called now) and fill in the replay and check commands; ``replay`` gives the
+    consumer's replay command for a (shell-quoted) file. When the file cannot be written
+    safely, :attr:`ConsumerFailure.unwritten` says why, and the failure is complete without it."""
+    folder: Path | None = None
+    try:
+        folder = directory() if callable(directory) else directory
+        own_folder(folder)
+        prefix = f"{_slug(failure.consumer)}--{failure.family}-"
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".ndjson", dir=folder)  # O_EXCL: never a planted link
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.events))
+    except (OSError, UnsafeFolder) as exc:
+        failure.unwritten = _why(exc, folder)
+        return
+    path = Path(name)
     failure.path = path
     shown = shlex.quote(str(path))
     failure.replay = replay(shown)
-    flags = " --telephony-partial --telephony-allow-empty" if failure.family.endswith("events") else ""
+    # Lone events, and a stream shortened to its failing events, begin mid-call.
+    flags = " --telephony-partial --telephony-allow-empty" if failure.family != "broken-streams" else ""
     failure.check = f"pytest --telephony-conformance {shown}{flags}"
+
+
+def _why(exc: OSError | UnsafeFolder, folder: Path | None) -> str:
+    """Why a failing stream could not be written, naming where."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else folder
+        return f"{where}: {exc.strerror}" if where is not None else exc.strerror
+    return f"{folder}: {exc}" if folder is not None else str(exc)
+
+
+class UnsafeFolder(Exception):
+    """The folder for failing streams is not this user's own: writing there could be redirected."""
+
+
+def own_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents), private to this user, if it does not exist; raise
+    :class:`UnsafeFolder` if it is a symbolic link, not a folder, or another user's."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeFolder("it is a symbolic link, not a folder of this user's own")
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFolder("it is not a folder")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise UnsafeFolder(f"it belongs to another user (uid {info.st_uid})")

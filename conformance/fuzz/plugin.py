@@ -28,10 +28,11 @@ from .settings import (
     FAILURES_DIR,
     FuzzSettings,
     SettingsError,
+    not_runnable,
     options_defaults,
 )
 
-__all__ = ["FuzzItem", "telephony_fuzz"]
+__all__ = ["FuzzItem", "failures_folder", "telephony_fuzz"]
 
 _RUN = "telephony-fuzz-run"
 
@@ -51,6 +52,12 @@ OPTIONS = (
     Option(
         "telephony-consumer-cmd",
         'fuzz a program reading one stream as NDJSON on stdin ("node app.js"); exit 0 = handled; repeatable',
+        {"action": "append", "default": [], "metavar": "COMMAND"},
+    ),
+    Option(
+        "telephony-consumer-loop",
+        "fuzz a program that handles stream after stream: each ended by an empty line and answered with "
+        "a line 'handled' or 'rejected'; started once, not per stream (docs/fuzzing.md); repeatable",
         {"action": "append", "default": [], "metavar": "COMMAND"},
     ),
     Option(
@@ -97,7 +104,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"telephony-fuzz: {exc}") from None
     if settings is not None:
         _require_hypothesis()
+        settings.failures_dir = lambda: failures_folder(config)
         config.pluginmanager.register(FuzzRun(settings), _RUN)
+
+
+def failures_folder(config: pytest.Config) -> Path:
+    """Where failing streams are written: ``telephony-fuzz`` in pytest's cache folder
+    (``.pytest_cache/d/``, which pytest keeps out of git), made at the first failure; with the
+    cache plugin off (``-p no:cacheprovider``), ``.telephony-fuzz`` in the root folder."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("telephony-fuzz"))
+    return config.rootpath / FAILURES_DIR
 
 
 def _require_hypothesis() -> None:
@@ -122,6 +140,10 @@ class FuzzRun(GeneratedItemsPlugin):
             f"telephony-fuzz: seed {s.seed} (--telephony-seed {s.seed} replays this run), "
             f"{s.examples} examples per family, families: {', '.join(s.families)}"
         )
+
+    def pytest_unconfigure(self) -> None:
+        for consumer, _ in self.settings.consumers:
+            consumer.close()  # a program kept running across streams
 
     def targets(self) -> Iterable[TargetItems]:
         for consumer, spec in self.settings.consumers:
@@ -187,13 +209,16 @@ def telephony_fuzz(request: pytest.FixtureRequest) -> Callable[..., list[Any]]:
             raise pytest.UsageError(f"telephony-fuzz: {exc}") from None
         defaults.pop("families")
         defaults["broken"] = bool(config.getoption("telephony_broken"))
-        defaults["failures_dir"] = Path(config.invocation_params.dir) / FAILURES_DIR
+        defaults["failures_dir"] = lambda: failures_folder(config)
         if isinstance(consumer, str):  # "node app.js" is a program; MODULE:OBJECT a Python consumer
             if ":" in consumer and " " not in consumer:
                 defaults["spec"] = consumer
                 consumer = load_object(consumer)
             else:
                 consumer = Program(consumer, timeout=float(config.getoption("telephony_timeout")))
+                problem = not_runnable(consumer.argv[0]) if consumer.argv else "the command is empty"
+                if problem:
+                    pytest.fail(f"telephony_fuzz({consumer.display!r}): {problem}", pytrace=False)
         try:
             return fuzz_consumer(consumer, **{**defaults, **options})
         except ConsumerFailed as exc:

@@ -10,7 +10,8 @@ rejected cleanly). Each example is delivered through the consumer's adapter
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,8 @@ def fuzz_family(
         flaky = exc is not best["exc"]
         if program and family == "events":
             stream, delivery = _narrow(driver, stream, delivery)
+        elif family == "streams" and not flaky:
+            stream, delivery = _shorten(driver, stream, delivery, 20 if program else 500)
         return ConsumerFailure(
             consumer=driver.name,
             family=family,
@@ -170,6 +173,38 @@ def _narrow(driver: Consumer, stream: list[Event], delivery: Outcome) -> tuple[l
     return stream, delivery
 
 
+def _shorten(driver: Consumer, stream: list[Event], delivery: Outcome, budget: int) -> tuple[list[Event], Outcome]:
+    """The shortest failing stream found by dropping events one at a time, first to last, while
+    the consumer still fails the same way; at most ``budget`` deliveries, so always the same.
+
+    hypothesis shrinks a stream as the strategy built it, a session at a time, so it can leave
+    a session's start and end around the one event that fails alone. Events dropped from a
+    valid stream leave a valid capture that begins or ends mid-call (--partial): every event
+    is still valid, and no step is repeated, reordered or changed.
+    """
+    want = _signature(delivery)
+    index = 0
+    while index < len(stream) and budget > 0 and len(stream) > 1:
+        shorter = stream[:index] + stream[index + 1 :]
+        outcome = driver.deliver(shorter)
+        budget -= 1
+        if outcome.failed and _signature(outcome) == want:
+            stream, delivery = shorter, outcome
+        else:
+            index += 1
+    return stream, delivery
+
+
+def _signature(outcome: Outcome) -> tuple[Any, ...]:
+    """What makes two failures the same one: the exception type and where it was raised, or a
+    program's exit."""
+    exc = outcome.exception
+    if exc is None:
+        return (outcome.reason,)
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ is not None else []
+    return type(exc), tuple((frame.filename, frame.lineno) for frame in where)
+
+
 class _ProgramFailed(Exception):
     """A program's failure, raised inside hypothesis so that it shrinks the stream."""
 
@@ -183,7 +218,7 @@ def fuzz_consumer(
     seed: int | None = DEFAULT_SEED,
     reject: Sequence[type[BaseException]] = DEFAULT_REJECT,
     reject_exit_codes: Sequence[int] = DEFAULT_REJECT_EXIT_CODES,
-    failures_dir: str | Path = FAILURES_DIR,
+    failures_dir: str | Path | Callable[[], Path] = FAILURES_DIR,
     spec: str | None = None,
     raise_on_failure: bool = True,
 ) -> list[ConsumerFailure]:
@@ -200,7 +235,8 @@ def fuzz_consumer(
         seed: the hypothesis seed; ``None`` derandomizes (also deterministic).
         reject: exception types that reject broken input cleanly.
         reject_exit_codes: exit codes with which a program rejects broken input cleanly.
-        failures_dir: where failing streams are written as NDJSON.
+        failures_dir: where failing streams are written as NDJSON (a folder of this user's
+            own, made if need be), or a function that gives it, called at the first failure.
         spec: ``MODULE:OBJECT`` naming the consumer, for the replay command (a guess from
             the consumer's module and name by default).
         raise_on_failure: raise :class:`ConsumerFailed` (an ``AssertionError`` whose text is
@@ -211,18 +247,23 @@ def fuzz_consumer(
     driver = as_consumer(consumer)
     chosen = list(families) if families is not None else [*VALID_FAMILIES, *(FAMILIES[2:] if broken else ())]
     failures = []
-    for family in chosen:
-        failure = fuzz_family(
-            driver,
-            family,
-            examples=examples,
-            seed=seed,
-            reject=tuple(reject),
-            reject_exit_codes=tuple(reject_exit_codes),
-        )
-        if failure is not None:
-            write_failure(failure, Path(failures_dir), lambda path: driver.replay(spec, path))
-            failures.append(failure)
+    try:
+        for family in chosen:
+            failure = fuzz_family(
+                driver,
+                family,
+                examples=examples,
+                seed=seed,
+                reject=tuple(reject),
+                reject_exit_codes=tuple(reject_exit_codes),
+            )
+            if failure is not None:
+                folder = failures_dir if callable(failures_dir) else Path(failures_dir)
+                write_failure(failure, folder, lambda path: driver.replay(spec, path))
+                failures.append(failure)
+    finally:
+        if driver is not consumer:  # an adapter made here: a program it keeps running stops
+            driver.close()
     if failures and raise_on_failure:
         raise ConsumerFailed(failures)
     return failures

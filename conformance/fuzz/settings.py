@@ -7,6 +7,8 @@ pytest run, fuzzing or not.
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ DEFAULT_SEED = 0
 #: The strategy families, in the order they run. The broken ones are opt-in.
 FAMILIES: tuple[str, ...] = ("events", "streams", "broken-events", "broken-streams")
 VALID_FAMILIES: tuple[str, ...] = ("events", "streams")
-#: Where failing streams are written, under the folder the run began in.
+#: Where :func:`~.runner.fuzz_consumer` writes failing streams by default, under the current
+#: folder; the pytest plugin and fixture use pytest's cache folder (:func:`~.plugin.failures_folder`).
 FAILURES_DIR = ".telephony-fuzz"
 #: How to install what fuzzing needs, from a clone of this repository.
 EXTRA_HINT = "pip install '.[fuzz]' in a clone of telephony-conformance"
@@ -48,7 +51,7 @@ class FuzzSettings:
     seed: int
     reject: tuple[type[BaseException], ...]
     reject_exit_codes: tuple[int, ...]
-    failures_dir: Path
+    failures_dir: Path | Callable[[], Path]  # a folder, or what gives it when a failure is written
 
     @classmethod
     def from_options(cls, option: Any, folder: Path) -> FuzzSettings | None:
@@ -56,7 +59,10 @@ class FuzzSettings:
         consumer is given; ``folder`` is where failing streams go."""
         specs: list[str] = option("telephony_consumer")
         bots: list[str] = option("telephony_pipecat")
-        commands: list[str] = option("telephony_consumer_cmd")
+        commands: list[tuple[str, str, bool]] = [
+            *(("cmd", c, False) for c in option("telephony_consumer_cmd")),
+            *(("loop", c, True) for c in option("telephony_consumer_loop")),
+        ]
         if not specs and not bots and not commands:
             return None
         base = options_defaults(option)
@@ -69,12 +75,33 @@ class FuzzSettings:
                 except (LoadError, TypeError, ConsumerSetupError) as exc:
                     raise SettingsError(f"--telephony-{flag}: {exc}") from None
         timeout = float(option("telephony_timeout"))
-        for command in commands:
-            program = Program(command, timeout=timeout)
-            if not program.argv:
-                raise SettingsError("--telephony-consumer-cmd is empty")
+        for suffix, command, loop in commands:
+            flag = f"--telephony-consumer-{suffix}"
+            program = Program(command, timeout=timeout, loop=loop)
+            try:
+                argv = program.argv
+            except ValueError as exc:  # shlex: an unclosed quote
+                raise SettingsError(f"{flag} {command!r} cannot be split into words: {exc}") from None
+            if not argv:
+                raise SettingsError(f"{flag} is empty")
+            problem = not_runnable(argv[0])
+            if problem:
+                raise SettingsError(f"{flag} {command!r}: {problem}")
             consumers.append((as_consumer(program), None))
         return cls(consumers=consumers, failures_dir=folder / FAILURES_DIR, **base)
+
+
+def not_runnable(program: str) -> str | None:
+    """Why ``program`` (a command's first word) cannot be run, or ``None`` when it can."""
+    if os.sep in program or (os.altsep and os.altsep in program):
+        if not os.path.exists(program):
+            return f"{program!r} does not exist"
+        if os.path.isdir(program) or not os.access(program, os.X_OK):
+            return f"{program!r} is not an executable file"
+        return None
+    if shutil.which(program) is None:
+        return f"{program!r} is not a program on PATH (give its path, or the interpreter first: \"node app.js\")"
+    return None
 
 
 def options_defaults(option: Any) -> dict[str, Any]:
@@ -108,4 +135,5 @@ __all__ = [
     "VALID_FAMILIES",
     "FuzzSettings",
     "SettingsError",
+    "not_runnable",
 ]

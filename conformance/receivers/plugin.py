@@ -26,12 +26,12 @@ import pytest
 from ..openapi import BODIES
 from ..pytest_support import GeneratedItemsPlugin, Option, ReportedFailure, ReportingItem, TargetItems, add_options
 from .checks import CHECKS, applies
-from .settings import DEFAULT_EXAMPLES, DEFAULT_MAX_SHOWN, ReceiverSettings, SettingsError
+from .settings import DEFAULT_EXAMPLES, DEFAULT_MAX_SHOWN, SECRET_ENV, ReceiverSettings, SettingsError
 from .signing import DEFAULT_SIGNED_STRING
 from .transport import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from .checks import Delivery
+    from .checks import Delivery, Failure
     from .transport import Receiver
 
 _RUN = "telephony-receiver-run"
@@ -67,7 +67,8 @@ OPTIONS = (
     Option(
         "telephony-webhook-secret",
         "the receiver verifies signatures: sign every delivery with this secret (base64, as Daily shows "
-        "it) and check that wrongly signed and stale deliveries get a 401 or 403",
+        f"it) and check that wrongly signed and stale deliveries get a 401 or 403; better in ${SECRET_ENV}, "
+        "which the process list does not show",
         {"metavar": "BASE64", "default": None},
     ),
     Option(
@@ -205,12 +206,25 @@ class ReceiverCheckItem(ReportingItem):
         if not planned:
             pytest.skip(f"{self.check}: does not apply to {settings.body} bodies")
         receiver = run.receiver()
+        if receiver.unreachable is not None:
+            pytest.skip(f"nothing answers at {settings.url}: see the first check that ran")
         noted = len(receiver.notes)
-        failures = [f for d in planned if (f := receiver.send(d)) is not None]
+        failures: list[Failure] = []
+        for delivery in planned:
+            failure = receiver.send(delivery)
+            if receiver.unreachable is not None:
+                raise ReceiverCheckFailure(
+                    f"nothing answers at {settings.url} ({receiver.unreachable}): start the receiver first, or "
+                    "give the address it listens on with --telephony-receiver-url; the other checks are skipped"
+                )
+            if failure is not None:
+                failures.append(failure)
         self.user_properties += [(_NOTE, note) for note in receiver.notes[noted:]]
         if not failures:
             return
         lines = [f"{len(failures)} of {len(planned)} deliveries broke [{self.check}]: {CHECKS[self.check]}"]
+        if all(f.status == 404 for f in failures):
+            lines.append(_not_found_hint(settings))
         if settings.url is None:
             lines.append(
                 f"(the app ran in process; the curl lines assume it is served at {receiver.shown_url}, "
@@ -224,6 +238,19 @@ class ReceiverCheckItem(ReportingItem):
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         target = self.parent.name if self.parent is not None else "receiver"
         return target, None, f"{target}::{self.check}"
+
+
+def _not_found_hint(settings: ReceiverSettings) -> str:
+    """What to say when every answer was a 404: most likely the deliveries went to the wrong path."""
+    if settings.url is not None:
+        return (
+            f"Every answer was HTTP 404 Not Found: is {settings.url} the endpoint? "
+            "--telephony-receiver-url takes its whole URL, path included (http://host:port/webhooks)."
+        )
+    return (
+        f"Every answer was HTTP 404 Not Found: is the endpoint at another path than {settings.path}? "
+        "Give it with --telephony-receiver-path (--telephony-receiver-path /webhooks)."
+    )
 
 
 def plugin_is_registered() -> bool:

@@ -7,11 +7,14 @@ run, checking a receiver or not.
 from __future__ import annotations
 
 import importlib
+import inspect
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from ..loader import LoadError, load_object
 from .signing import DEFAULT_SIGNED_STRING, Signer
+from .transport import is_asgi
 
 if TYPE_CHECKING:
     from ..openapi import Body
@@ -22,6 +25,9 @@ DEFAULT_EXAMPLES = 50
 DEFAULT_MAX_SHOWN = 10
 #: How to install what the receiver checks need, from a clone of this repository.
 EXTRA_HINT = "pip install '.[receivers]' in a clone of telephony-conformance"
+#: Where the webhook secret is read from when --telephony-webhook-secret is not given: an
+#: option's value is visible to every user of the machine in the process list.
+SECRET_ENV = "TELEPHONY_WEBHOOK_SECRET"
 
 
 class SettingsError(ValueError):
@@ -86,7 +92,7 @@ class ReceiverSettings:
 
 
 def _signer(option: Any) -> Signer | None:
-    secret: str | None = option("telephony_webhook_secret")
+    secret: str | None = option("telephony_webhook_secret") or os.environ.get(SECRET_ENV) or None
     if secret is None:
         return None
     try:
@@ -102,9 +108,36 @@ def _signer(option: Any) -> Signer | None:
 
 def _load_app(spec: str) -> Any:
     try:
-        return load_object(spec, example="myapp:app")
+        app = load_object(spec, example="myapp:app")
     except LoadError as exc:
         raise SettingsError(str(exc)) from None
+    problem = _not_an_app(app)
+    if problem:
+        raise SettingsError(
+            f"--telephony-receiver-app {spec}: {problem}; give the app itself, the object a server runs "
+            "(MODULE:APP, as for uvicorn or gunicorn: app = FastAPI() or app = Flask(__name__)), not a route function"
+        )
+    return app
+
+
+def _not_an_app(app: Any) -> str | None:
+    """Why ``app`` cannot be an ASGI app ``(scope, receive, send)`` or a WSGI app ``(environ,
+    start_response)``: a route function, say, which takes a request or nothing; ``None`` when
+    it can be, or when its signature cannot be read."""
+    if not callable(app):
+        return f"it is {type(app).__name__}, not callable"
+    try:
+        signature = inspect.signature(app)
+    except (TypeError, ValueError):
+        return None
+    asgi = is_asgi(app)
+    try:
+        signature.bind(*range(3 if asgi else 2))
+    except TypeError:
+        wanted = "(scope, receive, send)" if asgi else "(environ, start_response)"
+        kind = "an async function" if asgi else "a function"
+        return f"it is {kind} taking {signature}, where an {'ASGI' if asgi else 'WSGI'} app takes {wanted}"
+    return None
 
 
 def _importable(name: str) -> bool:

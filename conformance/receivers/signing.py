@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_SIGNED_STRING = "{timestamp}.{body}"
 #: A signing time this many seconds old is stale (the stale-signature check signs six times as old).
@@ -24,7 +24,7 @@ STALE_AFTER = 10 * 60
 class Signer:
     """Signs a delivery the way Daily is understood to (see the module doc); configurable."""
 
-    secret: str  # base64, as Daily shows it
+    secret: str = field(repr=False)  # base64, as Daily shows it; never in a repr
     signature_header: str = "X-Webhook-Signature"
     timestamp_header: str = "X-Webhook-Timestamp"
     message: Callable[[str, bytes], bytes] = lambda ts, body: ts.encode() + b"." + body

@@ -18,12 +18,40 @@ APP_SHOWN_BASE = "http://127.0.0.1:8000"
 
 
 def curl_command(url: str, body: bytes, headers: dict[str, str]) -> str:
-    """A shell command that sends exactly this request."""
+    """A shell command that sends exactly this request.
+
+    A body of printable UTF-8 is given as it is; any other (bytes that are not UTF-8, a NUL,
+    control characters, or a leading ``@``, which curl takes for a file name) is written by
+    ``printf`` from octal escapes and piped in (``--data-binary @-``), byte for byte, and
+    nothing of it reaches the terminal raw.
+    """
     parts = ["curl", "-i", "-X", "POST", url]
     for name, value in {"Content-Type": "application/json", **headers}.items():
         parts += ["-H", f"{name}: {value}"]
-    parts += ["--data-binary", body.decode("utf-8", "backslashreplace")]
-    return " ".join(shlex.quote(p) for p in parts)
+    text = _plain(body)
+    if text is not None:
+        return " ".join(shlex.quote(p) for p in [*parts, "--data-binary", text])
+    return f"printf '{_printf_escaped(body)}' | " + " ".join(shlex.quote(p) for p in [*parts, "--data-binary", "@-"])
+
+
+def _plain(body: bytes) -> str | None:
+    """The body as text when it can be shown and passed as it is, else ``None``."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.startswith("@") or not all(ch.isprintable() or ch in "\t\n" for ch in text):
+        return None
+    return text
+
+
+#: Bytes that ``printf`` writes as they are inside single quotes.
+_PRINTF_SAFE = frozenset(range(0x20, 0x7F)) - {ord("'"), ord("\\"), ord("%")}
+
+
+def _printf_escaped(body: bytes) -> str:
+    """``body`` as a ``printf`` format string that writes exactly its bytes (POSIX octal escapes)."""
+    return "".join(chr(b) if b in _PRINTF_SAFE else f"\\{b:03o}" for b in body)
 
 
 class Receiver:
@@ -43,6 +71,7 @@ class Receiver:
         self.timeout = timeout
         self.shown_url = shown_url or url  # the URL in curl reproductions
         self.notes: list[str] = []  # answers that passed, but not as well as recommended
+        self.unreachable: str | None = None  # why a connection could not be made, once one could not
 
     @classmethod
     def from_url(cls, url: str, signer: Signer | None = None, timeout: float = DEFAULT_TIMEOUT) -> Receiver:
@@ -65,7 +94,8 @@ class Receiver:
         if is_asgi(app):
             client: Any = _SyncASGIClient(app, base, timeout)
         else:
-            client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base, timeout=timeout)
+            transport = httpx.WSGITransport(app=_ServerError(app))
+            client = httpx.Client(transport=transport, base_url=base, timeout=timeout)
         return cls(client, base + path, signer, timeout, shown_url=APP_SHOWN_BASE + path)
 
     def post(self, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, float]:
@@ -74,6 +104,9 @@ class Receiver:
         start = time.perf_counter()
         try:
             response = self.client.post(self.url, content=body, headers={"Content-Type": "application/json", **headers})
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self.unreachable = f"{exc}" or type(exc).__name__
+            return None, f"{type(exc).__name__}: {exc}", time.perf_counter() - start
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}", time.perf_counter() - start
         return response.status_code, response.text, time.perf_counter() - start
@@ -102,6 +135,28 @@ class Receiver:
 
     def close(self) -> None:
         self.client.close()
+
+
+class _ServerError:
+    """A WSGI app whose exception becomes a 500, as a real server answers it (the ASGI
+    transport does the same); without this, the exception ended the whole check."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        result: Any = None
+        try:
+            result = self.app(environ, start_response)
+            return list(result)  # a generator raises while it is read
+        except Exception as exc:  # the app's own error, whatever it is
+            text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [text]
+        finally:
+            close = getattr(result, "close", None)
+            if callable(close):
+                close()
 
 
 class _SyncASGIClient:

@@ -4,6 +4,7 @@ the rest counted), then a summary whose counts add up and next steps that fit wh
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import IO
 
 from ..check.tally import CaptureSummary, Tally
@@ -35,7 +36,7 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
-def rule_group_order(by_rule: dict[str, int], severity_of: dict[str, Severity]) -> list[str]:
+def rule_group_order(by_rule: Iterable[str], severity_of: dict[str, Severity]) -> list[str]:
     """Rule ids with findings, errors before warnings, then in the stages' order (capture,
     event, lifecycle: the registry's)."""
     return sorted(by_rule, key=lambda rule: (severity_of.get(rule) is not Severity.ERROR, _ORDER.get(rule, 0), rule))

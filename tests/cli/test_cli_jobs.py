@@ -123,3 +123,11 @@ def test_bad_job_count_is_exit_2_with_one_line(
     path, _ = big_defective
     done = cli("check", "--jobs", value, str(path))
     assert_usage_error(done, "jobs", needle)
+
+
+def test_a_job_count_past_the_cap_is_exit_2_with_one_line(tmp_path: Path) -> None:
+    # --jobs 4000 forked 4000 processes for a 19-line file, hung, and left its temp folder.
+    path = tmp_path / "small.ndjson"
+    path.write_bytes(b'{"action":"participant-joined"}\n' * 19)
+    done = cli("check", "--jobs", "4000", str(path))
+    assert_usage_error(done, "jobs 4000", "at most")

@@ -225,3 +225,30 @@ def test_ctrl_c_while_spawned_workers_start_prints_no_worker_traceback(capture: 
     _, _, err = _ctrl_c([sys.executable, str(script), str(capture)], env, after=0.5)
     assert "interrupted" in err
     assert "Traceback" not in err, err
+
+
+def test_sigterm_to_the_process_group_leaves_no_results_behind(capture: Path, tmp_path: Path) -> None:
+    # CI cancelling a job, or systemd stopping a service, sends SIGTERM to the whole group: the
+    # main process dies of it, and the workers, outliving it, remove its results folder.
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    main = subprocess.Popen(
+        _cli(capture),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    workers = _wait_for_workers(main, 2)
+    deadline = time.monotonic() + 30
+    while not any(temp.rglob("*.chunk")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # until results are on their way
+    os.killpg(main.pid, signal.SIGTERM)
+    _, err = main.communicate(timeout=60)
+    assert main.returncode == -signal.SIGTERM, err
+    deadline = time.monotonic() + 30
+    while (any(_alive(w) for w in workers) or any(temp.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers), "workers outlived their parent"
+    assert list(temp.iterdir()) == [], "the results folder was left behind"

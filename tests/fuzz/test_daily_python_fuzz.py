@@ -104,12 +104,12 @@ def test_each_planted_pipecat_bug_is_caught_with_the_bots_own_traceback(
     result.stdout.fnmatch_lines(
         [
             "Minimal failing *",
-            "Written to *.telephony-fuzz*.ndjson",
+            "Written to *telephony-fuzz*.ndjson",
             f"Replay:    python -m conformance.consumers --pipecat {spec} *.ndjson",
         ]
     )
     # The replay command runs the same handlers on the written stream, and fails the same way.
-    written = next((pipecat_dir.path / ".telephony-fuzz").glob("*.ndjson"))
+    written = next((pipecat_dir.path / ".pytest_cache" / "d" / "telephony-fuzz").glob("*.ndjson"))
     replay = subprocess.run(
         [sys.executable, "-m", "conformance.consumers", "--pipecat", spec, str(written)],
         capture_output=True,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -31,12 +33,12 @@ def test_default_settings_catch_each_planted_bug(
     result.stdout.fnmatch_lines(
         [
             "Minimal failing *",
-            "Written to *.telephony-fuzz*.ndjson",
+            "Written to *telephony-fuzz*.ndjson",
             f"Replay:    python -m conformance.consumers {spec} *.ndjson",
             "Check it:  pytest *",
         ]
     )
-    written = sorted((fuzz_dir.path / ".telephony-fuzz").glob("*.ndjson"))
+    written = sorted((fuzz_dir.path / ".pytest_cache" / "d" / "telephony-fuzz").glob("*.ndjson"))
     assert written and all(p.read_text().strip() for p in written)
 
 
@@ -122,3 +124,110 @@ def test_usage_errors(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*cannot load 'nopkg.ValidationError': there is no module 'nopkg', *"])
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("no-such-prog", "'no-such-prog' is not a program on PATH"),
+        ("./no-such-app.js", "'./no-such-app.js' does not exist"),
+        ("node 'app.js", "cannot be split into words"),
+    ],
+)
+def test_a_program_that_cannot_run_is_one_usage_line(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], command: str, said: str
+) -> None:
+    # "no-such-prog" printed 3,362 lines of pytest internals ending in FileNotFoundError.
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-cmd", command)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and said in errors[0] and "--telephony-consumer-cmd" in errors[0], errors
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+STREAM_BUGS = """
+def warnings(event):
+    if event["action"] == "dialin-warning":
+        raise RuntimeError("warnings are not handled")
+
+def answered(event):
+    if event["action"] == "dialout-answered":
+        raise KeyError("answered")
+
+class AnsweredAfterConnected:  # an EventHandler: a fresh one per stream
+    def __init__(self):
+        self.opened = set()
+
+    def on_dialout_connected(self, data):
+        self.opened.add(data.get("sessionId"))
+
+    def on_dialout_answered(self, data):
+        if data.get("sessionId") in self.opened:
+            raise LookupError("a call answered")
+"""
+
+
+@pytest.mark.parametrize(("spec", "events"), [("warnings", 1), ("answered", 1), ("AnsweredAfterConnected", 2)])
+def test_a_failing_stream_is_shrunk_to_the_events_that_fail(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], spec: str, events: int
+) -> None:
+    # hypothesis shrinks a stream a session at a time: it left 2 or 3 events where 1 fails.
+    fuzz_dir.makepyfile(stream_bugs=STREAM_BUGS)
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", f"stream_bugs:{spec}", "-k", "streams")
+    result.assert_outcomes(failed=1)
+    plural = "s" if events > 1 else ""
+    result.stdout.fnmatch_lines([f"Minimal failing stream ({events} event{plural}):"])
+    result.stdout.fnmatch_lines(["Check it:  pytest --telephony-conformance * --telephony-partial *"])
+
+
+# --- programs kept running across streams -------------------------------------------------
+@needs_node
+def test_a_looping_program_is_started_once(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One process per stream: a trivial Node.js consumer took 66 s with --telephony-broken.
+    starts = fuzz_dir.path / "starts.txt"
+    monkeypatch.setenv("LOOP_STARTS", str(starts))
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-loop", "node careful_loop.js", "--telephony-broken")
+    result.assert_outcomes(passed=4)
+    assert len(starts.read_text().split()) == 1
+
+
+@needs_node
+def test_a_looping_program_that_crashes_is_restarted_and_replayed(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = fuzz_dir.path / "starts.txt"
+    monkeypatch.setenv("LOOP_STARTS", str(starts))
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-loop", "node bug_loop.js")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "node bug_loop.js failed on a valid stream (streams): exited with code 1 before answering",
+            "*TypeError: Cannot read properties of undefined (reading 'length')*",
+            "Minimal failing stream (1 event):",
+            '  {"action": "dialout-error"*',
+            "Replay:    node bug_loop.js < *.ndjson",
+        ]
+    )
+    assert len(starts.read_text().split()) > 2  # restarted after each crash
+    # The replay command: the end of input ends the stream.
+    written = next((fuzz_dir.path / ".pytest_cache" / "d" / "telephony-fuzz").glob("*--streams-*.ndjson"))
+    with written.open("rb") as stdin:
+        replay = subprocess.run(["node", "bug_loop.js"], stdin=stdin, capture_output=True, cwd=fuzz_dir.path)
+    assert replay.returncode != 0 and b"TypeError" in replay.stderr
+
+
+def test_a_looping_program_answers_each_stream(fuzz_dir: pytest.Pytester, fuzz_args: list[str]) -> None:
+    # "rejected" is a clean rejection of broken input, and a failure on valid input; other
+    # lines on stdout are shown with the failure.
+    command = f"{sys.executable} loop_rejecting.py"
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer-loop", command, "-k", "events")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "* failed on a valid event (events): answered 'rejected' to a valid stream",
+            "*(stdout) log: a stream of * events",
+            '  {"action": "dialin-warning"*',
+        ]
+    )

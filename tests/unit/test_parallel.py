@@ -483,11 +483,10 @@ def test_a_read_error_in_one_range_ends_the_check_there(monkeypatch: pytest.Monk
     path.write_bytes(b'{"action":"participant-joined"}\n' * 100)
     real = parallel.check_chunk
 
-    def failing(path: str, start: int, end: int, *rest: Any) -> parallel.ChunkResult:
-        result = real(path, start, end, *rest)
+    def failing(path: str, start: int, end: int, *rest: Any, **kwargs: Any) -> parallel.ChunkResult:
         if start > 0:
-            result.findings.append(Finding(line=1, rule="C110", severity=Severity.ERROR, message="breaks off here"))
-        return result
+            kwargs["out"].stage([Finding(line=1, rule="C110", severity=Severity.ERROR, message="breaks off here")])
+        return real(path, start, end, *rest, **kwargs)
 
     monkeypatch.setattr(parallel, "check_chunk", failing)
     temp = tmp_path / "temp"
