@@ -122,7 +122,7 @@ MISSING_ACTION = _rule(
     '{"sessionId": "a64d30f4-…", "provider": "daily"}',
     fix="Record the event as the SDK hands it over (with its action), or the webhook body as Daily posts it (with its type): a forwarder that drops or renames them hides what the event is.")
 UNREADABLE = _rule(
-    "C110", "unreadable", E, "The capture could not be read, or not to its end (no permission, a truncated or corrupt gzip file, an I/O error).",
+    "C110", "unreadable", E, "The capture could not be read, or not to its end (no permission, a truncated or corrupt gzip file, a file truncated while it is checked, a decompression bomb, an I/O error).",
     "What cannot be read cannot pass: a file or folder without permission is reported as grep -r does, and for a capture that breaks off, the lines before the break were checked.",
     "captured.ndjson.gz cut off in the middle",
     fix="Give the check permission to read the path, or record or copy a capture that was cut off or corrupted again.")
