@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import functools
 import inspect
 import json
@@ -397,14 +398,46 @@ def as_consumer(target: Any, name: str | None = None) -> Consumer:
         return ProgramConsumer(target, name or target.display)
     if isinstance(target, Pipecat):
         return PipecatConsumer(target, name or _name_of(target.factory))
+    misspelt = _misspelt_handlers(target)
+    if misspelt:  # a handler daily-python never calls: the bot silently misses that event
+        raise ConsumerSetupError(
+            f"{name or _name_of(target)} has {'; '.join(misspelt)}: daily-python calls only "
+            f"{', '.join(HANDLER_METHODS.values())}"
+        )
     if is_handler(target):
         return HandlerConsumer(target, name or _name_of(target))
+    if isinstance(target, type) and not _takes_one_argument(target):
+        raise ConsumerSetupError(
+            f"{name or _name_of(target)} is a class with no daily-python EventHandler method "
+            "(on_dialin_connected …), and cannot be called with an event: give an EventHandler "
+            "class, or a function taking one event"
+        )
     if callable(target):
         return CallableConsumer(target, name or _name_of(target))
     raise TypeError(
         f"{target!r} is not a consumer: pass a callable taking one event, an object or class with "
         "daily-python EventHandler methods (on_dialin_connected …), or a Program"
     )
+
+
+def _misspelt_handlers(target: Any) -> list[str]:
+    """``on_dial*`` methods of ``target`` that are not daily-python handler names, each with
+    the name it was likely meant to be."""
+    known = list(HANDLER_METHODS.values())
+    found = []
+    for attr in dir(target):
+        if attr.startswith("on_dial") and attr not in known and callable(getattr(target, attr, None)):
+            guess = difflib.get_close_matches(attr, known, n=1, cutoff=0.6)
+            found.append(f"{attr} (did you mean {guess[0]}?)" if guess else attr)
+    return found
+
+
+def _takes_one_argument(cls: type) -> bool:
+    try:
+        inspect.signature(cls).bind(None)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _name_of(obj: Any) -> str:
@@ -439,5 +472,6 @@ def _consumer_frames(exc: BaseException) -> str:
         for f in traceback.extract_tb(exc.__traceback__)
         if not os.path.abspath(f.filename).startswith((_OWN_DIR, _ASYNCIO_DIR))
     ]
-    out = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    # No frame of the consumer's own (an async method daily-python never awaits): no header.
+    out = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) if frames else ""
     return out + "".join(traceback.format_exception_only(type(exc), exc))

@@ -45,6 +45,10 @@ class ConsumerFailure:
         replay: the one-line command that feeds that file to the consumer again.
         check: the command that checks that file against the schemas and lifecycle rules.
         flaky: the consumer did not fail when the minimal stream was delivered again.
+        surface: the shape the consumer got the events in; a ``daily-python`` consumer's
+            stream is shown and written as the lines a recorder writes
+            (``{"handler", "client", "data"}``), so that the check command reads it as what
+            that consumer received.
     """
 
     consumer: str
@@ -60,6 +64,15 @@ class ConsumerFailure:
     examples: int = 0
     seed: int | None = None
     unwritten: str = ""  # why the stream could not be written to a file, if it could not
+    surface: str = "daily-js"
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The stream as it is shown and written: in the shape its consumer received."""
+        if self.surface == "daily-python":
+            from .strategies import as_daily_python_record
+
+            return [as_daily_python_record(event) for event in self.events]
+        return self.events
 
     def render(self) -> str:
         """The failure as text: what failed and why, the minimal stream, where it was written."""
@@ -79,7 +92,7 @@ class ConsumerFailure:
             lines += ["  " + s for s in d.stderr.rstrip().splitlines()]
         n = len(self.events)
         lines += ["", f"Minimal failing {kind} ({n} event{'s' if n != 1 else ''}):"]
-        for i, event in enumerate(self.events):
+        for i, event in enumerate(self.lines()):
             marker = ">" if d.index == i and n > 1 else " "
             lines.append(f" {marker}{json.dumps(event, ensure_ascii=False)}")
         if self.flaky:
@@ -121,7 +134,7 @@ def write_failure(
         prefix = f"{_slug(failure.consumer)}--{failure.family}-"
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=".ndjson", dir=folder)  # O_EXCL: never a planted link
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.events))
+            f.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.lines()))
     except (OSError, UnsafeFolder) as exc:
         failure.unwritten = _why(exc, folder)
         return

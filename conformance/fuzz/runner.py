@@ -152,6 +152,7 @@ def fuzz_family(
             stream, delivery = _shorten(driver, stream, delivery, 20 if program else 500)
         return ConsumerFailure(
             consumer=driver.name,
+            surface=driver.surface,
             family=family,
             events=stream,
             outcome=delivery,

@@ -35,7 +35,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..surfaces import ACTIONS, HANDLER_METHODS
+from ..surfaces import ACTION_OF_HANDLER, ACTIONS, HANDLER_METHODS
 from .broken import BROKEN_EVENT_RULES, BROKEN_STREAM_RULES, Broken, broken_events, broken_streams
 from .generate import event_strategy
 from .streams import NON_TELEPHONY_ACTIONS, streams
@@ -52,6 +52,7 @@ __all__ = [
     "broken_events",
     "broken_streams",
     "events",
+    "from_daily_python_record",
     "json_values",
     "streams",
 ]
@@ -91,10 +92,16 @@ def events(
 
 def as_daily_python_record(event: dict[str, Any]) -> dict[str, Any]:
     """A generated daily-python event (``surface="daily-python"``) as a capture line
-    (``schemas/daily-python-record.schema.json``): ``{"handler", "client", "data"}``."""
-    action = event["action"]
-    handler = HANDLER_METHODS.get(action, "on_" + str(action).replace("-", "_"))
-    record: dict[str, Any] = {"handler": handler}
+    (``schemas/daily-python-record.schema.json``): ``{"handler", "client", "data"}``.
+
+    A broken event stays broken as a line: an action that is not a string is kept as the
+    handler, and an event without an action gets a line without a handler."""
+    record: dict[str, Any] = {}
+    action = event.get("action")
+    if "action" in event:
+        record["handler"] = (
+            HANDLER_METHODS.get(action, "on_" + action.replace("-", "_")) if isinstance(action, str) else action
+        )
     if isinstance(event.get("callClientId"), str):
         record["client"] = event["callClientId"]
     if action == "dialin-ready":
@@ -102,3 +109,24 @@ def as_daily_python_record(event: dict[str, Any]) -> dict[str, Any]:
     else:
         record["data"] = {k: v for k, v in event.items() if k not in ("action", "callClientId")}
     return record
+
+
+def from_daily_python_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The event :func:`as_daily_python_record` wrote as ``record``, as the fuzzer's consumers
+    take it (``action`` says which handler gets it): a written failure is replayed from it."""
+    data = record.get("data")
+    handler = record.get("handler")
+    event: dict[str, Any] = {}
+    if "handler" in record:
+        action: Any = handler
+        if isinstance(handler, str):
+            action = ACTION_OF_HANDLER.get(handler) or handler.removeprefix("on_").replace("_", "-")
+        event["action"] = action
+    if event.get("action") == "dialin-ready":
+        if data is not None:
+            event["sipEndpoint"] = data
+    elif isinstance(data, dict):
+        event.update(data)
+    if "client" in record:
+        event["callClientId"] = record["client"]
+    return event

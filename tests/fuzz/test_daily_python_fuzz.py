@@ -13,8 +13,8 @@ pytest.importorskip("daily", reason="daily-python is not installed (the pipecat 
 
 HANDLER_BUGS = [
     # (consumer, what the report says, a piece of the minimal event)
-    ("dp_error_msg:Handler", "KeyError: 'errorMsg'", '"action": "dialin-error"'),
-    ("dp_async:Handler", "on_dialin_connected is async def: daily-python", '"action": "dialin-connected"'),
+    ("dp_error_msg:Handler", "KeyError: 'errorMsg'", '"handler": "on_dialin_error"'),
+    ("dp_async:Handler", "on_dialin_connected is async def: daily-python", '"handler": "on_dialin_connected"'),
 ]
 
 
@@ -31,6 +31,25 @@ def test_a_handler_relying_on_what_daily_python_does_not_do_fails(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     out = result.stdout.str()
     assert said in out and shown in out, out[-3000:]
+    # The stream is written as what the handler received (recorded daily-python callbacks):
+    # the printed check command finds it valid, as the fuzzer said, and the replay fails again.
+    [written] = (fuzz_dir.path / ".pytest_cache" / "d" / "telephony-fuzz").glob("*.ndjson")
+    check = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "check", "--partial", "--allow-empty", str(written)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stdout
+    assert "1 event" in check.stdout and "daily-python" not in check.stdout
+    replay = subprocess.run(
+        [sys.executable, "-m", "conformance.consumers", spec, str(written)],
+        capture_output=True,
+        text=True,
+        cwd=fuzz_dir.path,
+        timeout=60,
+    )
+    assert replay.returncode == 1, replay.stderr[-2000:]
 
 
 def test_the_data_a_handler_gets_has_no_daily_js_keys_it_cannot_count_on() -> None:
@@ -68,10 +87,10 @@ def test_a_class_that_cannot_be_built_is_a_usage_error(fuzz_dir: pytest.Pytester
 # --- pipecat ------------------------------------------------------------------------------------
 PIPECAT_BUGS = [
     # (factory, what the report says, a piece of the minimal event)
-    ("pipecat_bots:bug_dialout_error_session", "KeyError: 'sessionId'", '"action": "dialout-error"'),
-    ("pipecat_bots:bug_endpoint_as_dict", "TypeError", '"action": "dialin-ready"'),
-    ("pipecat_bots:bug_sip_call_id", "KeyError: 'sipCallId'", '"action": "dialin-connected"'),
-    ("pipecat_bots:bug_sync_handler", "IndexError", '"action": "dialin-stopped"'),
+    ("pipecat_bots:bug_dialout_error_session", "KeyError: 'sessionId'", '"handler": "on_dialout_error"'),
+    ("pipecat_bots:bug_endpoint_as_dict", "TypeError", '"handler": "on_dialin_ready"'),
+    ("pipecat_bots:bug_sip_call_id", "KeyError: 'sipCallId'", '"handler": "on_dialin_connected"'),
+    ("pipecat_bots:bug_sync_handler", "IndexError", '"handler": "on_dialin_stopped"'),
 ]
 
 
@@ -126,3 +145,25 @@ def test_a_factory_that_returns_no_transport_is_a_usage_error(
     result = pipecat_dir.runpytest_subprocess(*fuzz_args, "--telephony-pipecat", "pipecat_bots:not_a_transport")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*not a pipecat transport*"])
+
+
+def test_a_misspelt_handler_or_a_class_without_handlers_is_a_usage_error(
+    fuzz_dir: pytest.Pytester, fuzz_args: list[str]
+) -> None:
+    fuzz_dir.makepyfile(
+        odd_handlers=(
+            "class Misspelt:\n"
+            "    def on_dialin_conected(self, data):  # daily-python never calls it\n"
+            "        pass\n"
+            "    def on_dialin_stopped(self, data):\n"
+            "        pass\n"
+            "class NoHandlers:\n"
+            "    pass\n"
+        )
+    )
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "odd_handlers:Misspelt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*odd_handlers:Misspelt has on_dialin_conected (did you mean on_dialin_connected?)*"])
+    result = fuzz_dir.runpytest(*fuzz_args, "--telephony-consumer", "odd_handlers:NoHandlers")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*odd_handlers:NoHandlers is a class with no daily-python EventHandler method*"])

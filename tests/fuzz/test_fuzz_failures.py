@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,26 @@ def test_every_failure_shows_its_seed(fuzz_dir: pytest.Pytester, fuzz_args: list
     again = fuzz_dir.runpytest(*args, "--telephony-seed", seeds[0])
     minimal = [line for line in result.stdout.lines if line.startswith("  {")]
     assert minimal and minimal == [line for line in again.stdout.lines if line.startswith("  {")]
+
+
+@pytest.mark.parametrize(
+    ("spec", "file", "said"),
+    [
+        ("no_such_module:x", "stream.ndjson", "replay: cannot load 'no_such_module:x': there is no module"),
+        ("handlers:on_event", "missing.ndjson", "replay: cannot read missing.ndjson: No such file or directory"),
+        ("handlers:on_event", "garbage.ndjson", "replay: garbage.ndjson is not a written stream"),
+    ],
+)
+def test_a_replay_that_cannot_start_is_one_line(tmp_path: Path, spec: str, file: str, said: str) -> None:
+    (tmp_path / "handlers.py").write_text("def on_event(event):\n    pass\n")
+    (tmp_path / "stream.ndjson").write_text('{"action": "dialin-ready", "sipEndpoint": "sip:a@b"}\n')
+    (tmp_path / "garbage.ndjson").write_text("{oops\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.consumers", spec, file],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(said) and len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -15,7 +15,7 @@ BUGS = [
     ("bug_destination:handle", "ValueError", '"destination": "sip:'),
     ("bug_current_session:Handler", "RuntimeError", '"sessionId"'),
     ("bug_sip_headers:handle", "AttributeError", '"sipHeaders"'),
-    ("bug_no_session:Handler", "KeyError: 'sessionId'", '"action": "dialout-error"'),
+    ("bug_no_session:Handler", "KeyError: 'sessionId'", '"handler": "on_dialout_error"'),  # an EventHandler
     ("bug_dataclass:handle", "TypeError", "unexpected keyword argument"),
 ]
 

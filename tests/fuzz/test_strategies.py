@@ -167,3 +167,12 @@ def test_an_unknown_pattern_falls_back_to_from_regex() -> None:
         assert re.fullmatch(r"ab[0-9]{2}", value)
 
     check()
+
+
+@FAST
+@given(st.one_of(events(surface="daily-python"), broken_events(surface="daily-python").map(lambda b: b.events[0])))
+def test_a_daily_python_record_reads_back_as_the_event_its_handler_gets(event: dict[str, Any]) -> None:
+    from conformance.strategies import as_daily_python_record, from_daily_python_record
+
+    record = as_daily_python_record(event)
+    assert as_daily_python_record(from_daily_python_record(record)) == record
