@@ -120,7 +120,16 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return _rules(args.markdown, args.write_readme)
     try:
         options = options_from(
-            args.strict, args.partial, args.select, args.ignore, args.allow_empty, args.jobs, args.max_findings
+            args.strict,
+            args.partial,
+            args.select,
+            args.ignore,
+            args.allow_empty,
+            args.jobs,
+            args.max_findings,
+            args.severity,
+            args.fail_on,
+            args.require_actions,
         )
     except ValueError as exc:
         parser.error(str(exc))

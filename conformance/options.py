@@ -5,11 +5,13 @@ The CLI spells them ``--strict``, the pytest plugin ``--telephony-strict``.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from . import rules
 from .findings import Finding, Severity
+from .surfaces import ACTION_OF, ACTION_OF_HANDLER, ACTIONS
 
 #: Longer lines are skipped with ``C107``: a telephony event is well under a kilobyte.
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -35,6 +37,12 @@ class Options:
             more (the CLI's and the pytest plugin's default). Not 0 by default here: worker
             processes need the calling script to guard its top level with
             ``if __name__ == "__main__"`` wherever they start by spawning (macOS, Windows).
+        severity: per-rule severity overrides, ``(rule id, "error" | "warning" | "off")``;
+            ``off`` skips the rule, as ``ignore`` does.
+        fail_on: what makes the check fail: ``"error"``, ``"warning"`` or ``"never"`` (report
+            only); ``None`` for the default, ``"warning"`` under ``strict``, else ``"error"``.
+        require_actions: telephony actions that must appear in each capture, by any surface's
+            name for them (``C112`` when one never does).
     """
 
     strict: bool = False
@@ -45,14 +53,36 @@ class Options:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     jobs: int = 1
     max_findings: int = DEFAULT_MAX_FINDINGS
+    severity: tuple[tuple[str, str], ...] = ()
+    fail_on: str | None = None
+    require_actions: tuple[str, ...] = ()
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
-        return rules.select_rules(list(self.select), list(self.ignore))
+        off = [rule for rule, level in self.severity if level == "off"]
+        return rules.select_rules(list(self.select), [*self.ignore, *off])
+
+    def severity_overrides(self) -> dict[str, Severity]:
+        """The rules whose findings take another severity than their rule's (``off`` excluded)."""
+        return {
+            rule: Severity(level)
+            for rule, level in self.severity
+            if level != "off" and Severity(level) is not rules.RULES[rule].severity
+        }
+
+    def severity_of(self, rule: str) -> Severity:
+        """The severity this rule's findings get under these options."""
+        return self.severity_overrides().get(rule, rules.RULES[rule].severity)
+
+    @property
+    def failing_level(self) -> str:
+        """What fails the check: ``"error"``, ``"warning"`` or ``"never"``."""
+        return self.fail_on or ("warning" if self.strict else "error")
 
     def fails(self, finding: Finding) -> bool:
         """Whether a finding makes the check fail under these options."""
-        return finding.severity is Severity.ERROR or self.strict
+        level = self.failing_level
+        return level == "warning" or (level == "error" and finding.severity is Severity.ERROR)
 
 
 #: (name, help) of each shared flag; all are booleans but select/ignore.
@@ -61,6 +91,12 @@ _FLAGS = (
     ("partial", "the capture may begin or end in the middle of a call"),
     ("allow-empty", "a capture with no telephony event passes"),
 )
+
+
+#: The values of ``--fail-on``.
+FAIL_ON = ("error", "warning", "never")
+#: The values a severity override takes.
+LEVELS = ("error", "warning", "off")
 
 
 def add_check_options(add: Any, prefix: str) -> None:
@@ -83,6 +119,25 @@ def add_check_options(add: Any, prefix: str) -> None:
         default=DEFAULT_MAX_FINDINGS,
         help=f"findings shown per capture and rule (default {DEFAULT_MAX_FINDINGS}; 0 = all); the rest are counted",
     )
+    add(
+        f"--{prefix}severity",
+        metavar="RULE=LEVEL",
+        action="append",
+        default=[],
+        help="give a rule (id or name) another severity: error, warning or off; repeatable",
+    )
+    add(
+        f"--{prefix}fail-on",
+        choices=FAIL_ON,
+        default=None,
+        help="what fails the check: error (the default), warning (the default under strict) or never (report only)",
+    )
+    add(
+        f"--{prefix}require-actions",
+        metavar="LIST",
+        default="",
+        help="actions that must appear in each capture, comma-separated (dialout-answered,dialin-error)",
+    )
 
 
 def options_from(
@@ -93,21 +148,73 @@ def options_from(
     allow_empty: bool,
     jobs: int = 1,
     max_findings: int = DEFAULT_MAX_FINDINGS,
+    severity: list[str] | tuple[str, ...] = (),
+    fail_on: str | None = None,
+    require_actions: str = "",
 ) -> Options:
-    """Build and validate :class:`Options`; ``ValueError`` names a rule id that matches nothing,
-    a negative job count or a negative finding count."""
+    """Build and validate :class:`Options` from the flags' texts; ``ValueError`` names a rule id
+    that matches nothing, a negative job or finding count, a malformed ``--severity`` or an
+    unknown action."""
     if jobs < 0:
         raise ValueError(f"jobs must be 0 (one per core) or a positive number, not {jobs}")
     if max_findings < 0:
         raise ValueError(f"max-findings must be 0 (show all) or a positive number, not {max_findings}")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise ValueError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     options = Options(
         strict=strict,
         partial=partial,
-        select=tuple(s.strip() for s in select.split(",") if s.strip()),
-        ignore=tuple(s.strip() for s in ignore.split(",") if s.strip()),
+        select=_listed(select),
+        ignore=_listed(ignore),
         allow_empty=allow_empty,
         jobs=jobs,
         max_findings=max_findings,
+        severity=tuple(parse_severity(text) for text in severity),
+        fail_on=fail_on,
+        require_actions=tuple(dict.fromkeys(required_action(name) for name in _listed(require_actions))),
     )
     options.enabled_rules()
     return options
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def parse_severity(text: str) -> tuple[str, str]:
+    """``RULE=LEVEL`` (a rule id or name, and error, warning or off) as ``(rule id, level)``."""
+    rule, sep, level = text.partition("=")
+    if not sep:
+        raise ValueError(f"severity {text!r} is not RULE=LEVEL (S205=error, L301=off)")
+    return rule_id(rule), severity_level(level, rule)
+
+
+def severity_level(level: str, rule: str) -> str:
+    """A severity override's level, checked: error, warning or off."""
+    level = level.strip().lower()
+    if level not in LEVELS:
+        raise ValueError(f"severity of {rule.strip()}: {level!r} is not one of {', '.join(LEVELS)}")
+    return level
+
+
+def rule_id(name: str) -> str:
+    """The id of a rule named by its id (any case) or its name; ``ValueError`` otherwise."""
+    name = name.strip()
+    if name.upper() in rules.RULES:
+        return name.upper()
+    for rule in rules.RULES.values():
+        if rule.name == name.lower():
+            return rule.id
+    known = ", ".join(rules.RULES)
+    raise ValueError(f"unknown rule {name!r} (known: {known}; `telephony-conformance rules` explains them)")
+
+
+def required_action(name: str) -> str:
+    """The action a ``--require-actions`` entry names: an action (``dialout-answered``), its
+    webhook type (``dialout.answered``) or its daily-python handler (``on_dialout_answered``)."""
+    action = ACTION_OF.get(name) or ACTION_OF_HANDLER.get(name) or (name if name in ACTIONS else None)
+    if action is None:
+        guess = difflib.get_close_matches(name, ACTIONS, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"the ten are {', '.join(ACTIONS)}"
+        raise ValueError(f"require-actions: {name!r} is not a telephony action; {hint}")
+    return action

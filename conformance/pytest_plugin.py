@@ -72,6 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption("telephony_allow_empty"),
             _jobs(config),
             config.getoption("telephony_max_findings"),
+            config.getoption("telephony_severity"),
+            config.getoption("telephony_fail_on"),
+            config.getoption("telephony_require_actions"),
         )
         scan = scan_paths(given)
     except (ValueError, CaptureUnreadable) as exc:

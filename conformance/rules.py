@@ -121,6 +121,11 @@ NO_TELEPHONY_EVENTS = _rule(
     "A check that saw nothing must not pass: the capture is probably the wrong file or the recorder was not listening. Use --allow-empty when an empty capture is expected.",
     "(an empty file, or only participant-joined events)",
     fix="Check that this is the right file and that the recorder listens to the dialin-*/dialout-* events; pass --allow-empty if no call was expected.")
+REQUIRED_ACTION_MISSING = _rule(
+    "C112", "required-action-missing", E, "An action that --require-actions lists never appears in the capture.",
+    "A team lists the steps its test calls must reach (dial-out answered, dial-in error) so that a capture that never exercised them cannot pass; an event counts by any surface's name for it (action, webhook type, daily-python handler), valid or not.",
+    "--require-actions dialout-answered on a capture whose calls were never answered",
+    fix="Make the test calls reach this step (or record its events), or drop the action from --require-actions.")
 
 # --- events: one event against its schema -----------------------------------------------
 MISSING_FIELD = _rule(

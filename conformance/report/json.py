@@ -33,6 +33,9 @@ class JsonReporter:
                 "select": list(options.select),
                 "ignore": list(options.ignore),
                 "allowEmpty": options.allow_empty,
+                "severity": dict(options.severity),
+                "failOn": options.failing_level,
+                "requireActions": list(options.require_actions),
             },
         }
         self.out.write(orjson.dumps(head).decode()[:-1] + ',"captures":[')
