@@ -24,6 +24,7 @@ from .findings import Finding
 from .openapi import BODIES
 from .options import Options, add_check_options, options_from
 from .report import REPORTER_BY_NAME, Totals
+from .report.fanout import ReportUnwritable, open_reporters, parse_report
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
 
@@ -53,7 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a capture file, a folder of captures, or -")
-    check.add_argument("--format", choices=tuple(REPORTER_BY_NAME), default="text")
+    check.add_argument("--format", choices=tuple(REPORTER_BY_NAME), default="text", help="the report on stdout")
+    check.add_argument(
+        "--report",
+        metavar="FORMAT=PATH",
+        action="append",
+        default=[],
+        help=f"also write a report to a file, from the same run ({', '.join(REPORTER_BY_NAME)}); repeatable",
+    )
     add_check_options(check.add_argument, prefix="")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -131,9 +139,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             args.fail_on,
             args.require_actions,
         )
+        reports = [parse_report(text, tuple(REPORTER_BY_NAME)) for text in args.report]
     except ValueError as exc:
         parser.error(str(exc))
-    return _check(args.paths, args.format, options, progress=not args.no_progress)
+    return _check(args.paths, args.format, options, progress=not args.no_progress, reports=reports)
 
 
 def _rules(markdown: bool, readme: str | None) -> int:
@@ -178,7 +187,7 @@ def _schemas(bundle: bool) -> int:
     return 0
 
 
-def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
+def _check(paths: list[str], fmt: str, options: Options, progress: bool, reports: list[tuple[str, str]]) -> int:
     try:
         scan = scan_paths(paths)
     except CaptureUnreadable as exc:
@@ -187,7 +196,11 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
     show_progress = progress and sys.stderr.isatty()
     bar = _Progress(enabled=show_progress)
     out: Any = _ClearingWriter(sys.stdout, bar) if show_progress else sys.stdout
-    reporter = REPORTER_BY_NAME[fmt](out, options)
+    try:
+        reporter = open_reporters(REPORTER_BY_NAME, fmt, out, reports, options)
+    except ReportUnwritable as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     settle()  # this process is ours: keep the garbage collector off the long-lived objects
     totals = Totals(skipped_files=scan.skipped)
     unreadable = False
