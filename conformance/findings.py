@@ -35,6 +35,8 @@ class Finding:
         action: the event's ``action``, if it had one.
         session_id: the event's ``sessionId``, if it had one.
         hint: what to do about it, if there is something to say.
+        known: set when a baseline lists this defect (:mod:`conformance.baseline`): the
+            reason its entry gives ("" for none). A known finding is reported, never fails.
     """
 
     line: int
@@ -45,6 +47,7 @@ class Finding:
     action: str | None = None
     session_id: str | None = None
     hint: str | None = None
+    known: str | None = None
 
     def moved(self, lines: int) -> Finding:
         """The same finding ``lines`` further down (a range's finding, in its whole capture)."""
@@ -57,6 +60,7 @@ class Finding:
             self.action,
             self.session_id,
             self.hint,
+            self.known,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -71,6 +75,7 @@ class Finding:
             self.action,
             self.session_id,
             self.hint,
+            self.known,
         )
 
     def as_dict(self) -> dict[str, Any]:

