@@ -11,6 +11,7 @@ from __future__ import annotations
 from .base import Reporter, Totals
 from .github import GithubReporter
 from .json import JsonReporter
+from .junit import JunitReporter
 from .sarif import SarifReporter
 from .text import TextReporter, format_finding
 
@@ -20,12 +21,14 @@ REPORTER_BY_NAME: dict[str, type[Reporter]] = {
     "json": JsonReporter,
     "github": GithubReporter,
     "sarif": SarifReporter,
+    "junit": JunitReporter,
 }
 
 __all__ = [
     "REPORTER_BY_NAME",
     "GithubReporter",
     "JsonReporter",
+    "JunitReporter",
     "Reporter",
     "SarifReporter",
     "TextReporter",
