@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .base import Reporter, Totals
 from .github import GithubReporter
+from .gitlab import GitlabReporter
 from .json import JsonReporter
 from .junit import JunitReporter
 from .sarif import SarifReporter
@@ -22,11 +23,13 @@ REPORTER_BY_NAME: dict[str, type[Reporter]] = {
     "github": GithubReporter,
     "sarif": SarifReporter,
     "junit": JunitReporter,
+    "gitlab": GitlabReporter,
 }
 
 __all__ = [
     "REPORTER_BY_NAME",
     "GithubReporter",
+    "GitlabReporter",
     "JsonReporter",
     "JunitReporter",
     "Reporter",
