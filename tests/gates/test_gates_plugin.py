@@ -15,7 +15,9 @@ N_RULES = len(RULES)
 def test_severity_override_and_off(pytester: pytest.Pytester, defective: Path) -> None:
     result = pytester.runpytest_subprocess(
         "--telephony-conformance", str(defective),
-        "--telephony-severity", "S201=warning", "--telephony-severity", "C101=off", "--telephony-severity", "L302=error",
+        "--telephony-severity", "S201=warning",
+        "--telephony-severity", "C101=off",
+        "--telephony-severity", "L302=error",
     )
     # S201 now warns (its item passes), C101 is skipped (no item), L302 fails as an error.
     result.assert_outcomes(passed=N_RULES - 2, failed=1)
