@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -23,7 +24,7 @@ from .escape import display_path, printable
 from .findings import Finding
 from .openapi import BODIES
 from .options import Options, add_check_options, options_from
-from .report import REPORTER_BY_NAME, Totals
+from .report import REPORTER_BY_NAME, Totals, needs_coverage
 from .report.fanout import ReportUnwritable, open_reporters, parse_report
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
@@ -140,6 +141,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             args.require_actions,
         )
         reports = [parse_report(text, tuple(REPORTER_BY_NAME)) for text in args.report]
+        if needs_coverage([args.format, *(name for name, _ in reports)]):
+            options = dataclasses.replace(options, coverage=True)
     except ValueError as exc:
         parser.error(str(exc))
     return _check(args.paths, args.format, options, progress=not args.no_progress, reports=reports)

@@ -86,15 +86,18 @@ class FastPath:
         """The actions that have a struct (all ten, unless a schema is unsupported)."""
         return frozenset(self.action_of.values())
 
-    def acceptor(self, proven: list[str] | None = None) -> Accept:
+    def acceptor(self, proven: list[str] | None = None, values_of: dict[type, list[Any]] | None = None) -> Accept:
         """The fast path's rule (see :data:`Accept`). The action of each line it proves is
-        appended to ``proven``, for counting.
+        appended to ``proven``, for counting; with ``values_of`` (a list per struct type, see
+        :meth:`value_lists`), its struct's values too, for the field counts of coverage
+        (:mod:`.coverage`).
 
         A fresh one for each check: it re-encodes each line into a buffer of its own.
         """
         decode, declined, encode_into, patterned = self.decode, self.errors, self.encode_into, self.patterned
         action_of, astuple = self.action_of, self.values
         count = (proven if proven is not None else []).append
+        keep = {kind: values.append for kind, values in values_of.items()} if values_of is not None else None
         buffer = bytearray()
 
         def accept(raw: bytes, line: int, escaped: bool) -> Any:
@@ -119,11 +122,17 @@ class FastPath:
                     return None
             action = action_of[kind]
             count(action)
+            if keep is not None:
+                keep[kind](values)
             if values[1] is None:  # no sessionId
                 return SESSIONLESS
             return fields_record(line, action, values)
 
         return accept
+
+    def value_lists(self) -> dict[type, list[Any]]:
+        """An empty list per struct type, for :meth:`acceptor`'s ``values_of``."""
+        return {kind: [] for kind in self.action_of}
 
     def accept(self, raw: bytes) -> Any:
         """What :meth:`acceptor`'s rule says of one line, as line 1."""

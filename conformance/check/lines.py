@@ -25,6 +25,7 @@ from ..findings import Finding, describe_type, quoted
 from ..options import Options
 from ..schemas import daily_python_schemas, event_schemas
 from ..surfaces import is_telephony_family, is_telephony_handler
+from .coverage import count_event_fields, count_proven
 from .explain import CLIENT_NAMES, HANDLER_NAMES, schema_findings, undocumented_findings, unknown_name_finding
 from .fastpath import DECLINE_ALL, PREFIX, SESSIONLESS, fast_path
 from .reading import read_lines
@@ -57,7 +58,12 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
     proven: list[str] = []  # the action of each line the fast path proved, in this batch
     done = line = 0  # lines of whole batches read; the last line reached
     first = 1  # the first line of the batch being read (past `line` between batches)
-    accept = (fast_path() or DECLINE_ALL).acceptor(proven)
+    fast = fast_path() or DECLINE_ALL
+    # With coverage, the fast path also keeps each proved line's values, counted per batch.
+    coverage = options.coverage
+    values_of = fast.value_lists() if coverage else None
+    present, null = tally.fields_present, tally.fields_null
+    accept = fast.acceptor(proven, values_of)
     prefixed = len(PREFIX)
     tuple_ = tuple
     try:
@@ -116,6 +122,8 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                     continue
                 action = es.action  # one string object per action: cheap to send and hash
                 by_action[action] = by_action.get(action, 0) + 1
+                if coverage:
+                    count_event_fields(action, event, present, null)
                 if es.fast.is_valid(event):
                     if strict:
                         yield from undocumented_findings(line, event, es)
@@ -131,11 +139,15 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
             done += len(batch)
             first = line + 1
             client_events += _count_proven(proven, by_action)
+            if values_of is not None:
+                count_proven(values_of, fast.action_of, present)
     finally:
         # A batch's lines are counted as they are reached, so that the count stays exact when
         # the consumer stops early (read_lines counts the lines it does not hand on).
         tally.lines += done + line - first + 1
         client_events += _count_proven(proven, by_action)
+        if values_of is not None:
+            count_proven(values_of, fast.action_of, present)
         tally.rejected_lines += no_action
         tally.other_events += other
         tally.unknown_telephony_events += unknown

@@ -16,6 +16,7 @@ from .. import rules
 from ..findings import Finding, Severity
 from ..options import Options
 from ..surfaces import HANDLER_METHODS, TYPE_OF
+from .coverage import fold_paths
 from .lines import check_lines
 from .parallel import CaptureChanged, check_lines_parallel, plan_workers, stopped_by_change
 from .ranges import RangeSessions, join
@@ -91,6 +92,7 @@ def _check(
     yield from webhooks.finish()  # deliveries still held for ordering (L20)
     summary.sessions += tracker.sessions_seen
     summary.open_sessions += tracker.open_sessions()
+    summary.add(Tally(lifecycle_paths=fold_paths(tracker.ends, tracker.open_steps())))
     summary.add(webhooks.tally)
     if summary.telephony_events == 0 and not options.allow_empty:
         yield rules.NO_TELEPHONY_EVENTS.finding(

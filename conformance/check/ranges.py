@@ -52,18 +52,20 @@ class RangeSessions:
     sessions_seen: int
     lines: int  # how many lines the range has
     offset: int = 0
+    #: The range's ended sessions by how they went (:attr:`.sessions.SessionTracker.ends`).
+    ends: dict[tuple[Any, ...], int] = dataclasses.field(default_factory=dict)
     #: Reads the range's records again (all of them, in line order), for a replay of a session
     #: its tracker vouched for; set by whoever can (:mod:`.parallel`), never sent.
     reread: Callable[[], list[Record]] | None = None
 
     def __getstate__(self) -> tuple[Any, ...]:
         # marshal writes and reads the session tables faster than pickle does.
-        tables = marshal.dumps((self.about, self.open, self.ended, self.suspects, self.lost))
+        tables = marshal.dumps((self.about, self.open, self.ended, self.suspects, self.lost, self.ends))
         return self.findings, tables, self.sessions_seen, self.lines, self.offset
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.findings, tables, self.sessions_seen, self.lines, self.offset = state
-        self.about, self.open, self.ended, self.suspects, self.lost = marshal.loads(tables)
+        self.about, self.open, self.ended, self.suspects, self.lost, self.ends = marshal.loads(tables)
         self.reread = None
 
 
@@ -86,7 +88,8 @@ def check_range(items: list[Any], lines: int, partial: bool, window: int | None 
     suspect.update(about.values())
     suspects = _records_of(records, {session_id for _, session_id in suspect}, _SESSION_ID_OF)
     return RangeSessions(
-        findings, about, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines
+        findings, about, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines,
+        ends=tracker.ends,
     )
 
 
@@ -128,6 +131,7 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
         for record in records:
             alone.feed(record)
         new_sessions -= alone.sessions_seen
+        _add(part.ends, alone.ends, -1)  # and counted how they ended: the replay counts that again
         for key in shared:
             open_.pop(key, None)
             ended.pop(key, None)
@@ -147,6 +151,7 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
     tracker.ended.update(ended)
     tracker.lost.update((key, at + offset) for key, at in part.lost.items())
     tracker.sessions_seen += new_sessions
+    _add(tracker.ends, part.ends)
     if tracker.due_for_prune():
         tracker.prune(offset + part.lines)
     about = part.about
@@ -159,6 +164,15 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
         return kept
     # A line has one record, so a replayed finding follows the line's own findings.
     return list(heapq.merge(kept, replayed, key=_finding_line))
+
+
+def _add(counts: dict[Any, int], more: dict[Any, int], sign: int = 1) -> None:
+    for key, n in more.items():
+        total = counts.get(key, 0) + sign * n
+        if total:
+            counts[key] = total
+        else:
+            counts.pop(key, None)
 
 
 @functools.cache

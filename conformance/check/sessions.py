@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from .. import rules
@@ -111,6 +112,9 @@ class SessionTracker:
         # or (None, session id) for a line that names no call client.
         self.lost: dict[Key, int] = {}
         self.sessions_seen = 0
+        #: Ended sessions by how they went, for coverage (:func:`.coverage.fold_paths`):
+        #: ``(ending event, the keys of the session's step lines…)`` -> how many.
+        self.ends: dict[tuple[Any, ...], int] = {}
         self._plans = plans()
         self._prune_at = _MIN_PRUNE if prune else sys.maxsize
 
@@ -132,7 +136,7 @@ class SessionTracker:
         # spelt out in records.py and above: RECORD_FIELDS, OPEN_*, ENDED_*); compiled, a
         # named index costs a look-up at every use (README, "How it is built").
         open_, ended_, plans_, window, partial = self.open, self.ended, self._plans, self.window, self.partial
-        lost = self.lost
+        lost, ends = self.lost, self.ends
         prune_at = self._prune_at
         list_, tuple_ = list, tuple
         seen = 0
@@ -162,6 +166,8 @@ class SessionTracker:
                         seen += 1  # a new session
                         if terminal:
                             ended_[key] = [direction, action, line, False, action]
+                            path = (action,)
+                            ends[path] = ends.get(path, 0) + 1
                         else:
                             open_[key] = [direction, item[:], {action: line} if once else {}, action, line]
                         if not_a_start is not None and not partial and not (lost and self._lost_before(key, line)):
@@ -190,6 +196,8 @@ class SessionTracker:
                     if terminal:
                         del open_[key]
                         ended_[key] = [direction, action, line, False, session[3]]
+                        path = (action, *session[2])  # the steps it took (and lines of filled fields)
+                        ends[path] = ends.get(path, 0) + 1
                 if found:
                     for finding in found:
                         if about is not None:
@@ -205,6 +213,11 @@ class SessionTracker:
     def open_sessions(self) -> int:
         """How many sessions are still open (normal at the end of a capture, L18)."""
         return len(self.open)
+
+    def open_steps(self) -> Iterator[tuple[str, Any]]:
+        """``(direction, the keys of its step lines)`` of each session still open, for coverage."""
+        for session in self.open.values():
+            yield session[OPEN_DIRECTION], session[OPEN_LINES]
 
     def prune(self, line: int) -> int:
         """Forget the sessions that ended, and the broken lines that came, too long before

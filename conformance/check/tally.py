@@ -37,6 +37,12 @@ class Tally:
     warnings: int = 0
     #: Reported findings by rule id (only the rules enabled; each finding counted once).
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    #: Coverage (:mod:`.coverage`), with ``Options.coverage``: per ``"action field"``, the
+    #: events where a documented field is present and not null, and where it is null.
+    fields_present: dict[str, int] = field(default_factory=dict)
+    fields_null: dict[str, int] = field(default_factory=dict)
+    #: Call sessions by lifecycle path (:func:`.coverage.path_name`).
+    lifecycle_paths: dict[str, int] = field(default_factory=dict)
 
     @property
     def telephony_events(self) -> int:

@@ -48,6 +48,7 @@ from ..findings import Finding
 from ..options import Options
 from ..schemas import webhook_schemas
 from ..surfaces import ACTION_OF, TYPE_OF, is_telephony_family
+from .coverage import fold_paths
 from .explain import WEBHOOK_NAMES, schema_findings, undocumented_findings, unknown_name_finding
 from .records import session_record
 from .sessions import SessionTracker
@@ -154,6 +155,7 @@ class WebhookStream:
             yield from self._release()
         self.tally.sessions = self.tracker.sessions_seen
         self.tally.open_sessions = self.tracker.open_sessions()
+        self.tally.lifecycle_paths = fold_paths(self.tracker.ends, self.tracker.open_steps())
 
     # --- ordering ---------------------------------------------------------------------
     def _order(self, line: int, webhook_type: str, event: dict[str, Any]) -> Iterator[Finding]:

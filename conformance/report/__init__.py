@@ -26,6 +26,12 @@ REPORTER_BY_NAME: dict[str, type[Reporter]] = {
     "gitlab": GitlabReporter,
 }
 
+def needs_coverage(formats: list[str]) -> bool:
+    """Whether a report of these formats shows coverage's field counts (``Options.coverage``),
+    which cost time on every event."""
+    return any(getattr(REPORTER_BY_NAME[name], "needs_coverage", lambda: False)() for name in formats)
+
+
 __all__ = [
     "REPORTER_BY_NAME",
     "GithubReporter",
@@ -37,4 +43,5 @@ __all__ = [
     "TextReporter",
     "Totals",
     "format_finding",
+    "needs_coverage",
 ]

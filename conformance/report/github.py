@@ -28,6 +28,7 @@ from ..findings import Finding, Severity
 from ..options import Options
 from ..rules import RULES
 from .base import Totals
+from .coverage import coverage_markdown
 from .paths import relative_path, repository_root
 from .ranking import KNOWN, NEW_ERRORS, NEW_WARNINGS, MostImportant, importance
 from .text import TextReporter, format_finding
@@ -43,6 +44,11 @@ SUMMARY_FINDINGS = 3
 class GithubReporter(TextReporter):
     """Annotations for the most important findings, a notice for the rest, the step summary
     (when GitHub gives a file for it) and the text summary."""
+
+    @staticmethod
+    def needs_coverage() -> bool:
+        """The step summary shows coverage (written only where GitHub gives it a file)."""
+        return bool(os.environ.get("GITHUB_STEP_SUMMARY"))
 
     def __init__(self, out: IO[str], options: Options) -> None:
         super().__init__(out, options)
@@ -63,6 +69,7 @@ class GithubReporter(TextReporter):
 
     def finding(self, path: str, finding: Finding) -> None:
         self.kept.offer(path, finding)
+        self.severity_of[finding.rule] = finding.severity  # for the text summary
         if self.summary_file is None:
             return
         self.failing = self.failing or self.options.fails(finding)
@@ -139,6 +146,8 @@ class GithubReporter(TextReporter):
             "",
             f"{summary.lines:,} lines, {summary.events:,} events ({summary.telephony_events:,} telephony), "
             f"{summary.sessions:,} sessions; {summary.errors:,} error(s), {summary.warnings:,} warning(s).",
+            "",
+            *coverage_markdown(summary),
             "",
         ]
         if summary.findings_by_rule:

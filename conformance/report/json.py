@@ -14,13 +14,20 @@ from ..findings import Finding
 from ..options import Options
 from ..schemas import schema_version
 from .base import Totals
+from .coverage import coverage_block
 
 
 class JsonReporter:
     """One JSON document, streamed: a capture's findings are never all held at once."""
 
+    @staticmethod
+    def needs_coverage() -> bool:
+        """The report carries each capture's coverage, fields included (``Options.coverage``)."""
+        return True
+
     def __init__(self, out: IO[str], options: Options) -> None:
         self.out = out
+        self.options = options
         self.first_capture = True
         self.first_finding = True
         head = {
@@ -56,6 +63,7 @@ class JsonReporter:
     def end_capture(self, summary: CaptureSummary) -> None:
         counts = summary.as_dict()
         del counts["path"]
+        counts["coverage"] = coverage_block(summary, fields=self.options.coverage)
         self.out.write("]," + orjson.dumps(counts).decode()[1:])
 
     def close(self, totals: Totals) -> None:

@@ -12,6 +12,7 @@ from ..findings import Finding, Severity
 from ..options import Options
 from ..rules import RULES
 from .base import Totals
+from .coverage import coverage_line
 
 #: How many of the failing rules' fixes the summary suggests, the most frequent first.
 NEXT_STEPS = 3
@@ -118,6 +119,7 @@ def summary_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
     if skipped:
         lines.append(skipped)
     lines.append(findings_line(totals, severity_of, options.strict))
+    lines.append(coverage_line(totals))
     return lines + verdict_lines(totals, options, severity_of)
 
 
