@@ -35,12 +35,33 @@ def defect_kind(finding: Finding) -> str:
     """The finding's message with its values blanked: the session id as ``<session>``, quoted
     text as ``"…"`` or ``'…'``, numbers as ``#``."""
     text = finding.message
-    if finding.session_id:  # as a word of its own: an id "s" must not blank every "s"
-        text = re.sub(rf"(?<![\w-]){re.escape(finding.session_id)}(?![\w-])", "<session>", text)
+    if finding.session_id:
+        text = _blank_word(text, finding.session_id, "<session>")
     text = _DOUBLE_QUOTED.sub('"…"', text)
     text = _SINGLE_QUOTED.sub("'…'", text)
     text = _HEX.sub("0x#", text)
     return _NUMBER.sub("#", text)
+
+
+def _blank_word(text: str, word: str, blank: str) -> str:
+    """``text`` with each occurrence of ``word`` that stands as a word of its own (an id "s"
+    must not blank every "s") replaced by ``blank``."""
+    out, at = [], 0
+    while (found := text.find(word, at)) >= 0:
+        end = found + len(word)
+        before = text[found - 1] if found else " "
+        after = text[end] if end < len(text) else " "
+        if _word_part(before) or _word_part(after):
+            out.append(text[at:end])
+        else:
+            out.append(text[at:found] + blank)
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _word_part(char: str) -> bool:
+    return char.isalnum() or char in "_-"
 
 
 def defect_key(finding: Finding) -> tuple[str, str, str, str]:

@@ -73,25 +73,26 @@ def _struct_columns(struct_fields: tuple[str, ...], action: str) -> tuple[tuple[
 
 
 def count_struct_values(
-    action: str, struct_fields: tuple[str, ...], values: list[tuple[Any, ...]], present: dict[str, int]
+    action: str, struct_fields: tuple[str, ...], values: list[Any], present: dict[str, int]
 ) -> None:
-    """Count the documented fields of the fast path's valid events of ``action`` (each its
-    struct's values, ``None`` for an absent field; the fast path never accepts a ``null``)."""
-    if not values:
+    """Count the documented fields of the fast path's valid events of ``action``: ``values``
+    holds their structs' values end to end (``None`` for an absent field; the fast path never
+    accepts a ``null``), so each field's values are one slice, counted in C."""
+    width = len(struct_fields)
+    n = len(values) // width
+    if not n:
         return
-    n = len(values)
-    width = len(values[0])
-    flat: tuple[Any, ...] | None = None
     for name, index in _struct_columns(struct_fields, action):
-        if index is None:
-            count = n
-        else:
-            if flat is None:  # every value in one tuple, so that a column is one slice: C speed
-                flat = tuple(itertools.chain.from_iterable(values))
-            count = n - flat[index::width].count(None)
+        count = n if index is None else n - _nones(values[index::width])
         if count:
             key = field_key(action, name)
             present[key] = present.get(key, 0) + count
+
+
+def _nones(column: list[Any]) -> int:
+    """How many values of ``column`` are ``None``: the falsy ones first (a fast truth test),
+    then the Nones among those few, as comparing every value to None costs a rich comparison."""
+    return list(itertools.filterfalse(None, column)).count(None)
 
 
 def count_proven(values_of: dict[type, list[Any]], action_of: Mapping[type, str], present: dict[str, int]) -> None:

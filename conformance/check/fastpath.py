@@ -89,15 +89,17 @@ class FastPath:
     def acceptor(self, proven: list[str] | None = None, values_of: dict[type, list[Any]] | None = None) -> Accept:
         """The fast path's rule (see :data:`Accept`). The action of each line it proves is
         appended to ``proven``, for counting; with ``values_of`` (a list per struct type, see
-        :meth:`value_lists`), its struct's values too, for the field counts of coverage
-        (:mod:`.coverage`).
+        :meth:`value_lists`), its struct's values too, one after the other, for the field
+        counts of coverage (:mod:`.coverage`).
 
         A fresh one for each check: it re-encodes each line into a buffer of its own.
         """
         decode, declined, encode_into, patterned = self.decode, self.errors, self.encode_into, self.patterned
         action_of, astuple = self.action_of, self.values
         count = (proven if proven is not None else []).append
-        keep = {kind: values.append for kind, values in values_of.items()} if values_of is not None else None
+        keep = {kind: values.extend for kind, values in values_of.items()} if values_of is not None else None
+        # One look-up for a struct's action and, with coverage, where its values go.
+        kinds = {kind: (action, keep[kind] if keep is not None else None) for kind, action in action_of.items()}
         buffer = bytearray()
 
         def accept(raw: bytes, line: int, escaped: bool) -> Any:
@@ -120,10 +122,10 @@ class FastPath:
                 matched = check[0](values)
                 if matched not in check[2] and not remember_match(matched, check):
                     return None
-            action = action_of[kind]
+            action, kept = kinds[kind]
             count(action)
-            if keep is not None:
-                keep[kind](values)
+            if kept is not None:
+                kept(values)
             if values[1] is None:  # no sessionId
                 return SESSIONLESS
             return fields_record(line, action, values)
@@ -131,7 +133,8 @@ class FastPath:
         return accept
 
     def value_lists(self) -> dict[type, list[Any]]:
-        """An empty list per struct type, for :meth:`acceptor`'s ``values_of``."""
+        """An empty list per struct type, for :meth:`acceptor`'s ``values_of``: its lines' values
+        end to end, so that one field's values are a slice (``[index::width]``)."""
         return {kind: [] for kind in self.action_of}
 
     def accept(self, raw: bytes) -> Any:

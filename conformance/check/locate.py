@@ -73,19 +73,19 @@ def wanted_lines(
     their newline, each at most ``max_bytes`` long (longer ones are skipped)."""
     line = 1  # the number of the line that begins at `start` in `block`
     block, start = b"", 0
+    ahead = 0  # newlines in block[start:], counted once per block
     for number in numbers:
         # Skip whole blocks and then lines until `number` begins at `start`.
-        while line < number:
-            ahead = block.count(b"\n", start)
-            if line + ahead < number:
-                line += ahead
-                block, start = file.read(block_bytes), 0
-                if not block:
-                    return
-                continue
-            for _ in range(number - line):
-                start = block.index(b"\n", start) + 1
-            line = number
+        while line + ahead < number:
+            line += ahead
+            block, start = file.read(block_bytes), 0
+            if not block:
+                return
+            ahead = block.count(b"\n")
+        for _ in range(number - line):
+            start = block.index(b"\n", start) + 1
+        ahead -= number - line
+        line = number
         # Gather the line, up to the bound.
         pieces: list[bytes] = []
         size = 0
@@ -97,10 +97,12 @@ def wanted_lines(
                 pieces.append(piece)
             if end >= 0:
                 start = end + 1
+                ahead -= 1
                 break
             block, start = file.read(block_bytes), 0
             if not block:
                 break
+            ahead = block.count(b"\n")
         if not block and not size:
             return  # the file ended with the line before: there is no line here
         line += 1
