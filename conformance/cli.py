@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import __version__, rules
+from .baseline import BaselineError, KnownFindings
 from .check import CaptureSummary, CaptureUnreadable, check_file, scan_paths
 from .check.gc_tuning import settle
+from .config import ConfigError, merged
+from .config import load_nearest as load_config
 from .escape import display_path, printable
 from .findings import Finding
 from .openapi import BODIES
-from .options import Options, add_check_options, options_from
-from .report import REPORTER_BY_NAME, Totals, needs_coverage
+from .options import Options, add_check_options, flag_values, options_from, with_defaults
+from .report import REPORTER_BY_NAME, Reporter, Totals, needs_coverage
 from .report.fanout import ReportUnwritable, open_reporters, parse_report
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
@@ -54,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="a capture file, a folder of captures, or -")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a capture file, a folder of captures, or -; default: the captures of [tool.telephony-conformance]",
+    )
     check.add_argument("--format", choices=tuple(REPORTER_BY_NAME), default="text", help="the report on stdout")
     check.add_argument(
         "--report",
@@ -65,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_check_options(check.add_argument, prefix="")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    check.add_argument(
+        "--baseline", metavar="FILE", help="known findings: they do not fail; an entry that matches nothing does"
+    )
+    check.add_argument(
+        "--write-baseline", metavar="FILE", help="write today's findings as the known findings (the run passes)"
+    )
 
     schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
     schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
@@ -128,24 +142,29 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "rules":
         return _rules(args.markdown, args.write_readme)
     try:
-        options = options_from(
-            args.strict,
-            args.partial,
-            args.select,
-            args.ignore,
-            args.allow_empty,
-            args.jobs,
-            args.max_findings,
-            args.severity,
-            args.fail_on,
-            args.require_actions,
-        )
-        reports = [parse_report(text, tuple(REPORTER_BY_NAME)) for text in args.report]
+        config = load_config()
+        settings = merged(flag_values(vars(args).get, ""), config)
+        options = options_from(**with_defaults(settings))
+        # A report given as a flag replaces the configuration's report of the same format.
+        given = dict(parse_report(text, tuple(REPORTER_BY_NAME)) for text in args.report)
+        configured = {name: path for name, path in (config.get("reports") or {}).items() if name not in given}
+        reports = [parse_report(f"{name}={path}", tuple(REPORTER_BY_NAME)) for name, path in configured.items()]
+        reports += list(given.items())
         if needs_coverage([args.format, *(name for name, _ in reports)]):
             options = dataclasses.replace(options, coverage=True)
-    except ValueError as exc:
+        paths = args.paths or config.get("captures") or []
+        if not paths:
+            raise ValueError(
+                "no capture given: name a PATH (a capture file, a folder of captures, or - for stdin), or list "
+                "captures in [tool.telephony-conformance] of pyproject.toml"
+            )
+    except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
-    return _check(args.paths, args.format, options, progress=not args.no_progress, reports=reports)
+    try:
+        known = KnownFindings.open(args.baseline or config.get("baseline"), args.write_baseline)
+    except BaselineError as exc:
+        parser.error(str(exc))
+    return _check(paths, args.format, options, progress=not args.no_progress, reports=reports, known=known)
 
 
 def _rules(markdown: bool, readme: str | None) -> int:
@@ -190,7 +209,14 @@ def _schemas(bundle: bool) -> int:
     return 0
 
 
-def _check(paths: list[str], fmt: str, options: Options, progress: bool, reports: list[tuple[str, str]]) -> int:
+def _check(
+    paths: list[str],
+    fmt: str,
+    options: Options,
+    progress: bool,
+    reports: list[tuple[str, str]],
+    known: KnownFindings,
+) -> int:
     try:
         scan = scan_paths(paths)
     except CaptureUnreadable as exc:
@@ -216,7 +242,7 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool, reports
             if reason is not None:
                 raise CaptureUnreadable(path, f"cannot read: {reason}")
             with bar.capture(path) as update:
-                for finding in check_file(path, summary, options, progress=update):
+                for finding in known.marked(check_file(path, summary, options, progress=update), summary):
                     failed = failed or options.fails(finding)
                     reporter.finding(path, finding)
         except CaptureUnreadable as exc:
@@ -226,11 +252,31 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool, reports
             unreadable = failed = True
         reporter.end_capture(summary)
         totals.add_capture(summary, failed)
+    try:
+        stale = known.finish(options)
+    except BaselineError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    if stale is not None:
+        _report_stale(reporter, totals, options, *stale)
     reporter.close(totals)
     out.flush()
     if unreadable:
         return 2
     return 0 if totals.passed else 1
+
+
+def _report_stale(
+    reporter: Reporter, totals: Totals, options: Options, summary: CaptureSummary, stale: list[Finding]
+) -> None:
+    """The baseline's stale entries, reported as the findings of the baseline file."""
+    reporter.start_capture(summary.path)
+    for finding in stale:
+        reporter.finding(summary.path, finding)
+    reporter.end_capture(summary)
+    totals.add(summary)  # not a capture: its findings count, not its lines
+    if any(options.fails(finding) for finding in stale):
+        totals.failed_captures.append(summary.path)
 
 
 def _unreadable(summary: CaptureSummary, reason: str) -> Finding:

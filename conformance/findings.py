@@ -94,6 +94,8 @@ class Finding:
             out["sessionId"] = self.session_id
         if self.hint is not None:
             out["hint"] = self.hint
+        if self.known is not None:
+            out["known"] = self.known
         return out
 
 

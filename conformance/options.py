@@ -63,14 +63,18 @@ class Options:
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
-        off = [rule for rule, level in self.severity if level == "off"]
+        off = [rule for rule, level in self.levels().items() if level == "off"]
         return rules.select_rules(list(self.select), [*self.ignore, *off])
+
+    def levels(self) -> dict[str, str]:
+        """The level ``severity`` gives each rule it names, the last one given winning."""
+        return dict(self.severity)
 
     def severity_overrides(self) -> dict[str, Severity]:
         """The rules whose findings take another severity than their rule's (``off`` excluded)."""
         return {
             rule: Severity(level)
-            for rule, level in self.severity
+            for rule, level in self.levels().items()
             if level != "off" and Severity(level) is not rules.RULES[rule].severity
         }
 
@@ -84,7 +88,10 @@ class Options:
         return self.fail_on or ("warning" if self.strict else "error")
 
     def fails(self, finding: Finding) -> bool:
-        """Whether a finding makes the check fail under these options."""
+        """Whether a finding makes the check fail under these options (a known one, which a
+        baseline lists, never does)."""
+        if finding.known is not None:
+            return False
         level = self.failing_level
         return level == "warning" or (level == "error" and finding.severity is Severity.ERROR)
 
@@ -103,31 +110,51 @@ FAIL_ON = ("error", "warning", "never")
 LEVELS = ("error", "warning", "off")
 
 
+#: The shared flags' values when neither a flag nor the configuration gives one, by the
+#: name :func:`options_from` takes (the flags themselves default to ``None``: not given, so
+#: that a configuration file's value can stand, see :mod:`conformance.config`).
+FLAG_DEFAULTS: dict[str, Any] = {
+    "strict": False,
+    "partial": False,
+    "allow_empty": False,
+    "select": "",
+    "ignore": "",
+    "jobs": 0,
+    "max_findings": DEFAULT_MAX_FINDINGS,
+    "severity": [],
+    "fail_on": None,
+    "require_actions": "",
+}
+
+
 def add_check_options(add: Any, prefix: str) -> None:
-    """Declare the shared options with ``add`` (argparse's add_argument or pytest's addoption)."""
+    """Declare the shared options with ``add`` (argparse's add_argument or pytest's addoption).
+
+    Each defaults to ``None``, "not given": :func:`flag_values` reads them back, and the
+    defaults apply only where the configuration says nothing either (:data:`FLAG_DEFAULTS`)."""
     for name, help_ in _FLAGS:
-        add(f"--{prefix}{name}", action="store_true", default=False, help=help_)
-    add(f"--{prefix}select", metavar="IDS", default="", help="only these rules: comma-separated ids/prefixes (S2,L301)")
-    add(f"--{prefix}ignore", metavar="IDS", default="", help="skip these rules: comma-separated ids or prefixes")
+        add(f"--{prefix}{name}", action="store_true", default=None, help=help_)
+    add(f"--{prefix}select", metavar="IDS", default=None, help="only these rules: comma-separated ids or prefixes")
+    add(f"--{prefix}ignore", metavar="IDS", default=None, help="skip these rules: comma-separated ids or prefixes")
     add(
         f"--{prefix}jobs",
         metavar="N",
         type=int,
-        default=0,
+        default=None,
         help="processes per large capture file: 1 = one process; default 0 = one per core, for files of 16 MiB or more",
     )
     add(
         f"--{prefix}max-findings",
         metavar="N",
         type=int,
-        default=DEFAULT_MAX_FINDINGS,
+        default=None,
         help=f"findings shown per capture and rule (default {DEFAULT_MAX_FINDINGS}; 0 = all); the rest are counted",
     )
     add(
         f"--{prefix}severity",
         metavar="RULE=LEVEL",
         action="append",
-        default=[],
+        default=None,
         help="give a rule (id or name) another severity: error, warning or off; repeatable",
     )
     add(
@@ -139,9 +166,21 @@ def add_check_options(add: Any, prefix: str) -> None:
     add(
         f"--{prefix}require-actions",
         metavar="LIST",
-        default="",
+        default=None,
         help="actions that must appear in each capture, comma-separated (dialout-answered,dialin-error)",
     )
+
+
+def flag_values(get: Any, prefix: str) -> dict[str, Any]:
+    """The shared flags as given (``None`` where not), by :func:`options_from`'s names; ``get``
+    reads one by its destination (``args.__dict__.get``, or pytest's ``config.getoption``)."""
+    dest = prefix.replace("-", "_")
+    return {name: get(dest + name) for name in FLAG_DEFAULTS}
+
+
+def with_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with :data:`FLAG_DEFAULTS` where a value is ``None`` (``fail_on`` stays ``None``)."""
+    return {name: default if values.get(name) is None else values[name] for name, default in FLAG_DEFAULTS.items()}
 
 
 def options_from(

@@ -23,11 +23,14 @@ from typing import Any
 
 import pytest
 
+from .baseline import BaselineError, KnownFindings
 from .check import CaptureScan, CaptureSummary, CaptureUnreadable, Tally, check_file, scan_paths
 from .check.gc_tuning import collecting_less
+from .config import ConfigError, merged
+from .config import load_nearest as load_config
 from .escape import display_path
 from .findings import Finding
-from .options import Options, add_check_options, options_from
+from .options import Options, add_check_options, flag_values, options_from, with_defaults
 from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
 from .report.text import counts_lines, findings_line, format_finding, plural, skipped_files_line
 from .rules import RULES
@@ -48,6 +51,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="check an NDJSON capture (a file or a folder of captures); repeatable",
     )
     add_check_options(group.addoption, prefix="telephony-")
+    group.addoption(
+        "--telephony-baseline",
+        metavar="FILE",
+        default=None,
+        help="known findings (written by telephony-conformance check --write-baseline): they do not fail; "
+        "an entry that matches no finding of the run does",
+    )
     parser.addini(
         "telephony_conformance_captures",
         type="paths",
@@ -59,32 +69,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     given: list[str] = config.getoption("telephony_conformance")
     from_command_line = bool(given)
+    try:
+        settings_file = load_config(config.invocation_params.dir)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"telephony-conformance: {exc}") from None
     if not given:
         given = [str(p) for p in config.getini("telephony_conformance_captures")]
     if not given:
+        given = settings_file.get("captures") or []
+    if not given:
         return
     try:
-        options = options_from(
-            config.getoption("telephony_strict"),
-            config.getoption("telephony_partial"),
-            config.getoption("telephony_select"),
-            config.getoption("telephony_ignore"),
-            config.getoption("telephony_allow_empty"),
-            _jobs(config),
-            config.getoption("telephony_max_findings"),
-            config.getoption("telephony_severity"),
-            config.getoption("telephony_fail_on"),
-            config.getoption("telephony_require_actions"),
-        )
+        settings = with_defaults(merged(flag_values(config.getoption, "telephony-"), settings_file))
+        settings["jobs"] = _jobs(settings["jobs"])
+        options = options_from(**settings)
+        known = KnownFindings.open(config.getoption("telephony_baseline") or settings_file.get("baseline"), None)
         scan = scan_paths(given)
-    except (ValueError, CaptureUnreadable) as exc:
+    except (ValueError, CaptureUnreadable, BaselineError) as exc:
         raise pytest.UsageError(f"telephony-conformance: {exc}") from None
-    run = CaptureRun(options, scan, from_command_line)
+    run = CaptureRun(options, scan, from_command_line, known)
     config.pluginmanager.register(run, _RUN)
 
 
-def _jobs(config: pytest.Config) -> int:
-    jobs: int = config.getoption("telephony_jobs")
+def _jobs(jobs: int) -> int:
     if jobs == 0 and os.environ.get("PYTEST_XDIST_WORKER"):
         return 1  # pytest-xdist already gives each core a worker: do not start more processes
     return jobs
@@ -97,6 +104,7 @@ class _CaptureResult:
     counts: dict[str, int] = field(default_factory=dict)  # rule -> findings
     failing: dict[str, int] = field(default_factory=dict)  # rule -> findings that fail
     unreadable: str | None = None
+    matched: list[tuple[str, ...]] = field(default_factory=list)  # baseline entries its findings matched
 
 
 class CaptureRun(GeneratedItemsPlugin):
@@ -105,9 +113,15 @@ class CaptureRun(GeneratedItemsPlugin):
 
     prefix = "telephony-conformance"
 
-    def __init__(self, options: Options, scan: CaptureScan, from_command_line: bool) -> None:
+    def __init__(
+        self, options: Options, scan: CaptureScan, from_command_line: bool, known: KnownFindings | None = None
+    ) -> None:
         super().__init__(targets_given=from_command_line)
         self.options = options
+        self.known = known or KnownFindings()
+        # The baseline entries each capture's findings matched, from every process (xdist).
+        self.matched: set[tuple[str, ...]] = set()
+        self.reported: set[str] = set()
         self.scan = scan
         self.captures = scan.files
         self.max_shown = options.max_findings or sys.maxsize
@@ -130,7 +144,9 @@ class CaptureRun(GeneratedItemsPlugin):
         """One capture's findings, checked on first use."""
         if path not in self.results:
             with collecting_less():
-                self.results[path] = _check(path, self.options, self.max_shown, self.scan.unreadable.get(path))
+                self.results[path] = _check(
+                    path, self.options, self.max_shown, self.scan.unreadable.get(path), self.known
+                )
         return self.results[path]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -139,6 +155,22 @@ class CaptureRun(GeneratedItemsPlugin):
             if name == _SUMMARY_PROPERTY and isinstance(value, dict):
                 self.summaries[value["path"]] = value["summary"]
                 self.warnings[value["path"]] = value["warnings"]
+                self.matched.update(tuple(key) for key in value.get("baseline", ()))
+                self.reported.add(value["path"])
+
+    def stale(self) -> list[Finding]:
+        """The baseline's stale entries (C113), once every capture has been checked."""
+        baseline = self.known.baseline
+        if baseline is None or not self.reported >= set(self.captures):
+            return []
+        for key, entry in baseline.entries.items():
+            entry.matched = int(key in self.matched)
+        return baseline.stale_findings(self.options)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if any(self.options.fails(finding) for finding in self.stale()) and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         summaries = [s for p, s in self.summaries.items() if p in self.captures]
@@ -164,6 +196,11 @@ class CaptureRun(GeneratedItemsPlugin):
                     f"... and {totals.warnings - min(len(warnings), _WARNINGS_SHOWN):,} more warnings "
                     "(`telephony-conformance check` lists them all)"
                 )
+        stale = self.stale()
+        if stale:
+            terminalreporter.write_line(f"Stale baseline entries ({plural(len(stale), 'entry', 'entries')}):")
+            for finding in stale:
+                terminalreporter.write_line(format_finding(self.known.baseline.path, finding), red=True)  # type: ignore[union-attr]
         skipped_rules = [rule for rule in RULES if rule not in self.options.enabled_rules()]
         if skipped_rules:
             terminalreporter.write_line(
@@ -205,7 +242,12 @@ class CaptureRuleItem(ReportingItem):
             if rule not in result.failing
             for f in shown
         ]
-        return {"path": self.capture, "summary": result.summary.as_dict(), "warnings": warnings[:_WARNINGS_SHOWN]}
+        return {
+            "path": self.capture,
+            "summary": result.summary.as_dict(),
+            "warnings": warnings[:_WARNINGS_SHOWN],
+            "baseline": [list(key) for key in result.matched],
+        }
 
     def _describe(self, result: _CaptureResult) -> str:
         rule = RULES[self.rule_id]
@@ -226,13 +268,15 @@ class CaptureRuleItem(ReportingItem):
         return self.capture, None, f"{self.capture}::{self.rule_id}"
 
 
-def _check(path: str, options: Options, max_shown: int, unreadable: str | None) -> _CaptureResult:
+def _check(
+    path: str, options: Options, max_shown: int, unreadable: str | None, known: KnownFindings
+) -> _CaptureResult:
     result = _CaptureResult(CaptureSummary(path))
     if unreadable is not None:  # a folder a scan could not read
         result.unreadable = f"telephony-conformance: {display_path(path)}: cannot read: {unreadable}"
         return result
     try:
-        for finding in check_file(path, result.summary, options):
+        for finding in known.marked(check_file(path, result.summary, options), result.summary):
             rule = finding.rule
             result.counts[rule] = result.counts.get(rule, 0) + 1
             if options.fails(finding):
@@ -242,6 +286,8 @@ def _check(path: str, options: Options, max_shown: int, unreadable: str | None) 
                 shown.append(finding)
     except CaptureUnreadable as exc:
         result.unreadable = f"telephony-conformance: {exc}"
+    if known.baseline is not None:
+        result.matched = [key for key, entry in known.baseline.entries.items() if entry.matched]
     return result
 
 

@@ -126,6 +126,11 @@ REQUIRED_ACTION_MISSING = _rule(
     "A team lists the steps its test calls must reach (dial-out answered, dial-in error) so that a capture that never exercised them cannot pass; an event counts by any surface's name for it (action, webhook type, daily-python handler), valid or not.",
     "--require-actions dialout-answered on a capture whose calls were never answered",
     fix="Make the test calls reach this step (or record its events), or drop the action from --require-actions.")
+STALE_BASELINE_ENTRY = _rule(
+    "C113", "stale-baseline-entry", E, "An entry of the --baseline file matches no finding of the run.",
+    "A known finding is a suppression: once its defect is fixed, its entry must go, or it would hide the defect's return. Entries match by rule, event, field and kind of defect, never by line or value, so a capture recorded again still matches.",
+    "an S201 entry for dialin-connected /sessionId after the recorder was fixed",
+    fix="Remove the entry from the baseline file (or write it again with --write-baseline).")
 
 # --- events: one event against its schema -----------------------------------------------
 MISSING_FIELD = _rule(

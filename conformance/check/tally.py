@@ -37,6 +37,8 @@ class Tally:
     warnings: int = 0
     #: Reported findings by rule id (only the rules enabled; each finding counted once).
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    #: Findings a baseline lists (``--baseline``): reported, counted above too, never failing.
+    known_findings: int = 0
     #: Coverage (:mod:`.coverage`), with ``Options.coverage``: per ``"action field"``, the
     #: events where a documented field is present and not null, and where it is null.
     fields_present: dict[str, int] = field(default_factory=dict)

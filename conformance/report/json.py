@@ -40,7 +40,7 @@ class JsonReporter:
                 "select": list(options.select),
                 "ignore": list(options.ignore),
                 "allowEmpty": options.allow_empty,
-                "severity": dict(options.severity),
+                "severity": options.levels(),
                 "failOn": options.failing_level,
                 "requireActions": list(options.require_actions),
             },
@@ -63,6 +63,7 @@ class JsonReporter:
     def end_capture(self, summary: CaptureSummary) -> None:
         counts = summary.as_dict()
         del counts["path"]
+        counts["knownFindings"] = summary.known_findings
         counts["coverage"] = coverage_block(summary, fields=self.options.coverage)
         self.out.write("]," + orjson.dumps(counts).decode()[1:])
 

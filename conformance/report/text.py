@@ -27,8 +27,10 @@ def location(path: str, line: int) -> str:
 
 
 def format_finding(path: str, finding: Finding) -> str:
-    """The one-line text form: ``path:line: RULE severity: message``."""
-    return f"{location(path, finding.line)}: {finding.rule} {finding.severity.value}: {finding.message}"
+    """The one-line text form: ``path:line: RULE severity: message``, and ``[known: reason]``
+    for a finding a baseline lists."""
+    known = "" if finding.known is None else f" [known{': ' + finding.known if finding.known else ''}]"
+    return f"{location(path, finding.line)}: {finding.rule} {finding.severity.value}: {finding.message}{known}"
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -80,7 +82,9 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
             "nothing that fails"
         )
     lines = []
-    if totals.passed:
+    if totals.passed and totals.errors:  # the errors are known ones, or --fail-on never
+        lines.append("Passed: no finding fails (the errors above are known ones, or --fail-on never reports only).")
+    elif totals.passed:
         lines.append(f"Passed: {scope}.")
         if totals.warnings and not options.strict:
             lines.append("The warnings above are doubtful, not violations; --strict makes them fail.")
@@ -119,6 +123,9 @@ def summary_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
     if skipped:
         lines.append(skipped)
     lines.append(findings_line(totals, severity_of, options.strict))
+    if totals.known_findings:
+        known = plural(totals.known_findings, "finding")
+        lines.append(f"Known: {known} of these the baseline lists, which do not fail.")
     lines.append(coverage_line(totals))
     return lines + verdict_lines(totals, options, severity_of)
 

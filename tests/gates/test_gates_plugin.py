@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from _gates import SAMPLE
+from _gates import SAMPLE, run_cli
+from _recordings import recording
 
 from conformance.rules import RULES
 
@@ -50,3 +52,51 @@ def test_bad_severity_is_a_usage_error(pytester: pytest.Pytester) -> None:
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*telephony-conformance: severity of L302: 'loud' is not one of error, warning, off*"])
+
+
+def _adopt(pytester: pytest.Pytester) -> tuple[Path, Path]:
+    capture = pytester.path / "recorded.ndjson"
+    capture.write_text(recording(seed=1))
+    baseline = pytester.path / "baseline.json"
+    assert run_cli("check", str(capture), "--write-baseline", str(baseline)).returncode == 0
+    assert json.loads(baseline.read_text())["entries"]
+    return capture, baseline
+
+
+def test_baseline_known_findings_pass_and_a_new_one_fails(pytester: pytest.Pytester) -> None:
+    _, baseline = _adopt(pytester)
+    again = pytester.path / "again.ndjson"
+    again.write_text(recording(seed=2))
+    passed = pytester.runpytest_subprocess("--telephony-conformance", str(again), "--telephony-baseline", str(baseline))
+    passed.assert_outcomes(passed=N_RULES)
+    with_new = pytester.path / "new.ndjson"
+    with_new.write_text(recording(seed=3) + '{"action":"dialin-ready","callClientId":"c","provider":"daily"}\n')
+    failed = pytester.runpytest_subprocess(
+        "--telephony-conformance", str(with_new), "--telephony-baseline", str(baseline)
+    )
+    failed.assert_outcomes(passed=N_RULES - 1, failed=1)
+    failed.stdout.fnmatch_lines(["*9 findings of S201*", "*new.ndjson:*: S201 error: dialin-ready is missing*"])
+    assert "dialin-ready is missing required field \"sipEndpoint\"" in failed.stdout.str()
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_stale_baseline_entry_fails_the_session(pytester: pytest.Pytester, workers: list[str]) -> None:
+    _, baseline = _adopt(pytester)
+    # Two captures, each with some of the defects: together they hold all but one.
+    first, second = pytester.path / "first.ndjson", pytester.path / "second.ndjson"
+    first.write_text(recording(seed=4, fixed=frozenset({"truncated-line", "typo-action"})))
+    second.write_text(recording(seed=5, fixed=frozenset({"truncated-line", "bad-destination"})))
+    result = pytester.runpytest_subprocess(
+        "--telephony-conformance", str(first), "--telephony-conformance", str(second),
+        "--telephony-baseline", str(baseline), *workers,
+    )
+    result.assert_outcomes(passed=2 * N_RULES)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*Stale baseline entries (1 entry):*", "*baseline.json:*: C113 error: known finding C101*"]
+    )
+    fixed_too = pytester.runpytest_subprocess(
+        "--telephony-conformance", str(first), "--telephony-conformance", str(second),
+        "--telephony-baseline", str(baseline), "--telephony-severity", "C113=warning", *workers,
+    )
+    assert fixed_too.ret == 0

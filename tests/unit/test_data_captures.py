@@ -29,6 +29,8 @@ LIMIT = 64 * 1024
 STRICT_ONLY = {"S205"}
 #: The options under which a rule's captures are checked, for rules that only exist with them.
 OPTIONS_FOR: dict[str, dict[str, object]] = {"C112": {"require_actions": ("dialout-answered",)}}
+#: Rules of a run, not of a capture: a baseline's stale entry (tests/gates/test_baseline.py).
+OF_A_RUN = {"C113"}
 
 
 def _run(path: Path, **options: object) -> tuple[list[Finding], CaptureSummary]:
@@ -52,7 +54,7 @@ def test_the_data_folders_are_not_empty() -> None:
 
 def test_every_rule_has_a_failing_capture() -> None:
     covered = {_expected(p)[0] for p in INVALID}
-    assert covered == set(RULES), f"rules without a failing capture: {sorted(set(RULES) - covered)}"
+    assert covered == set(RULES) - OF_A_RUN, f"rules without a failing capture: {sorted(set(RULES) - covered)}"
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.name for p in INVALID])
