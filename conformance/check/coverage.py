@@ -142,21 +142,21 @@ def fold_paths(
     ends: Mapping[tuple[Any, ...], int], open_sessions: Iterable[tuple[str, Iterable[Any]]]
 ) -> dict[str, int]:
     """Lifecycle path counts, by name, from the session check's counts of ended sessions
-    (``(ending event, the steps and filled fields of its session…)``: :mod:`.sessions`) and
-    the sessions still open (``(direction, their steps and filled fields)``)."""
+    (``(ending event, connected?, answered?)``: :attr:`.sessions.SessionTracker.ends`) and the
+    sessions still open (``(direction, the keys of their step lines)``)."""
     out: dict[str, int] = {}
 
-    def add(direction: str, taken: Iterable[Any], end: str, n: int) -> None:
-        seen = {_event(step)[1] for step in taken if type(step) is str}
-        steps = [step for step in _STEPS[direction] if step in seen]
-        name = path_name(direction, steps, end)
+    def add(direction: str, seen: set[str], end: str, n: int) -> None:
+        name = path_name(direction, [step for step in _STEPS[direction] if step in seen], end)
         out[name] = out.get(name, 0) + n
 
-    for key, n in ends.items():
-        direction, end = _event(key[0])
-        add(direction, key[1:], end, n)
+    for (action, connected, answered), n in ends.items():
+        if n:
+            direction, end = _event(action)
+            seen = {step for step, on in (("connected", connected), ("answered", answered)) if on}
+            add(direction, seen, end, n)
     for direction, taken in open_sessions:
-        add(direction, taken, "open", 1)
+        add(direction, {_event(step)[1] for step in taken if type(step) is str}, "open", 1)
     return out
 
 

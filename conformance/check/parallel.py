@@ -164,7 +164,7 @@ def check_chunk(
         raw.seek(first)
         stream = io.BufferedReader(_Range(raw, last - first), buffer_size=BLOCK_BYTES)
         items = list(check_lines(stream, tally, options))
-    checked = check_range(items, tally.lines, options.partial) if sessions else None
+    checked = check_range(items, tally.lines, options.partial, coverage=options.coverage) if sessions else None
     if checked is not None:
         return ChunkResult(tally, checked, b"", checked.findings, last)
     records = [item for item in items if type(item) is not Finding]

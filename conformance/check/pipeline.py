@@ -70,7 +70,7 @@ def _check(
 
     ``summary`` is the tally the line stage fills in; it is complete when this ends.
     """
-    tracker = SessionTracker(partial=options.partial)
+    tracker = SessionTracker(partial=options.partial, coverage=options.coverage)
     feed = tracker.feed
     webhooks = WebhookStream(options)
     list_ = list
@@ -92,7 +92,8 @@ def _check(
     yield from webhooks.finish()  # deliveries still held for ordering (L20)
     summary.sessions += tracker.sessions_seen
     summary.open_sessions += tracker.open_sessions()
-    summary.add(Tally(lifecycle_paths=fold_paths(tracker.ends, tracker.open_steps())))
+    if options.coverage:
+        summary.add(Tally(lifecycle_paths=fold_paths(tracker.ends, tracker.open_steps())))
     summary.add(webhooks.tally)
     if summary.telephony_events == 0 and not options.allow_empty:
         yield rules.NO_TELEPHONY_EVENTS.finding(

@@ -69,14 +69,16 @@ class RangeSessions:
         self.reread = None
 
 
-def check_range(items: list[Any], lines: int, partial: bool, window: int | None = None) -> RangeSessions | None:
+def check_range(
+    items: list[Any], lines: int, partial: bool, window: int | None = None, coverage: bool = False
+) -> RangeSessions | None:
     """Check the sessions of one range of a capture with a tracker of its own.
 
     ``items`` is the line stage's output for the range, in line order (findings and records);
     ``None`` when it holds a webhook delivery, which the webhook stage must see in capture
     order with every other.
     """
-    tracker = SessionTracker(partial, window, prune=False)
+    tracker = SessionTracker(partial, window, prune=False, coverage=coverage)
     findings: list[Finding] = []
     about: dict[int, Key] = {}
     if not tracker.check(items, findings, about):
@@ -127,7 +129,7 @@ def join(tracker: SessionTracker, part: RangeSessions) -> list[Finding]:
         # With the lost records (a broken line's) of their session ids, in their order.
         records = _records_of(suspects, shared | {(None, session_id) for _, session_id in shared})
         # The range's tracker counted these sessions as new ones: count them again here.
-        alone = SessionTracker(tracker.partial, tracker.window)
+        alone = SessionTracker(tracker.partial, tracker.window, coverage=tracker.coverage)
         for record in records:
             alone.feed(record)
         new_sessions -= alone.sessions_seen

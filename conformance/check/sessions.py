@@ -69,6 +69,19 @@ Plan = tuple[str, bool, bool, tuple[int, ...], "rules.Rule | None", "str | None"
 
 
 @functools.cache
+def _steps() -> dict[str, tuple[str, str | None]]:
+    """Per event name (action or handler), the names of its session's connected and answered
+    steps as its records give them (``None``: a dial-in session is never answered)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for action in event_schemas():
+        family = action.partition("-")[0]
+        connected, answered = f"{family}-connected", "dialout-answered" if family == "dialout" else None
+        out[action] = (connected, answered)
+        out[HANDLER_METHODS[action]] = (HANDLER_METHODS[connected], answered and HANDLER_METHODS[answered])
+    return out
+
+
+@functools.cache
 def plans() -> dict[str, Plan]:
     """Per event name, everything the tracker asks about it, in one look-up (:data:`Plan`).
 
@@ -98,9 +111,12 @@ class SessionTracker:
             :data:`ENDED_WINDOW_LINES` when not given.
         prune: forget what is past the window; off for a range of a capture, whose every
             session must be kept until it is joined to the others (:mod:`.ranges`).
+        coverage: count how each session ended (:attr:`ends`), for coverage.
     """
 
-    def __init__(self, partial: bool = False, window: int | None = None, prune: bool = True) -> None:
+    def __init__(
+        self, partial: bool = False, window: int | None = None, prune: bool = True, coverage: bool = False
+    ) -> None:
         self.partial = partial
         self.window = ENDED_WINDOW_LINES if window is None else window
         self.open: dict[Key, OpenSession] = {}
@@ -112,9 +128,12 @@ class SessionTracker:
         # or (None, session id) for a line that names no call client.
         self.lost: dict[Key, int] = {}
         self.sessions_seen = 0
-        #: Ended sessions by how they went, for coverage (:func:`.coverage.fold_paths`):
-        #: ``(ending event, the keys of the session's step lines…)`` -> how many.
+        #: With ``coverage``, ended sessions by how they went (:func:`.coverage.fold_paths`):
+        #: ``(ending event, connected?, answered?)`` -> how many.
         self.ends: dict[tuple[Any, ...], int] = {}
+        self.coverage = coverage
+        # Where check() counts them, with the step names it asks about, if it counts them.
+        self._ends = (self.ends, _steps()) if coverage else None
         self._plans = plans()
         self._prune_at = _MIN_PRUNE if prune else sys.maxsize
 
@@ -135,8 +154,10 @@ class SessionTracker:
         # Records, open and ended sessions are read by literal index here (the layouts are
         # spelt out in records.py and above: RECORD_FIELDS, OPEN_*, ENDED_*); compiled, a
         # named index costs a look-up at every use (README, "How it is built").
-        open_, ended_, plans_, window, partial = self.open, self.ended, self._plans, self.window, self.partial
-        lost, ends = self.lost, self.ends
+        open_, ended_, plans_, window, partial, ends = (
+            self.open, self.ended, self._plans, self.window, self.partial, self._ends
+        )
+        lost = self.lost
         prune_at = self._prune_at
         list_, tuple_ = list, tuple
         seen = 0
@@ -166,8 +187,10 @@ class SessionTracker:
                         seen += 1  # a new session
                         if terminal:
                             ended_[key] = [direction, action, line, False, action]
-                            path = (action,)
-                            ends[path] = ends.get(path, 0) + 1
+                            if ends is not None:
+                                counts = ends[0]
+                                path = (action, False, False)
+                                counts[path] = counts.get(path, 0) + 1
                         else:
                             open_[key] = [direction, item[:], {action: line} if once else {}, action, line]
                         if not_a_start is not None and not partial and not (lost and self._lost_before(key, line)):
@@ -196,8 +219,12 @@ class SessionTracker:
                     if terminal:
                         del open_[key]
                         ended_[key] = [direction, action, line, False, session[3]]
-                        path = (action, *session[2])  # the steps it took (and lines of filled fields)
-                        ends[path] = ends.get(path, 0) + 1
+                        if ends is not None:  # how it ended, after which of its one-time steps
+                            counts, steps = ends
+                            connected, answered = steps[action]
+                            lines = session[2]
+                            path = (action, connected in lines, answered in lines)
+                            counts[path] = counts.get(path, 0) + 1
                 if found:
                     for finding in found:
                         if about is not None:
@@ -218,6 +245,7 @@ class SessionTracker:
         """``(direction, the keys of its step lines)`` of each session still open, for coverage."""
         for session in self.open.values():
             yield session[OPEN_DIRECTION], session[OPEN_LINES]
+
 
     def prune(self, line: int) -> int:
         """Forget the sessions that ended, and the broken lines that came, too long before

@@ -43,7 +43,7 @@ class Tally:
     #: events where a documented field is present and not null, and where it is null.
     fields_present: dict[str, int] = field(default_factory=dict)
     fields_null: dict[str, int] = field(default_factory=dict)
-    #: Call sessions by lifecycle path (:func:`.coverage.path_name`).
+    #: With ``Options.coverage``, call sessions by lifecycle path (:func:`.coverage.path_name`).
     lifecycle_paths: dict[str, int] = field(default_factory=dict)
 
     @property

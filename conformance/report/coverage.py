@@ -41,12 +41,12 @@ def coverage_line(tally: Tally) -> str:
     seen = actions_seen(tally)
     never = [a for a in ACTIONS if a not in seen]
     missing = f" (never: {', '.join(never)})" if never and len(never) < len(ACTIONS) else ""
+    line = f"Coverage: {len(seen)} of {len(ACTIONS)} telephony actions seen{missing}"
+    if not tally.lifecycle_paths:  # not counted (a JSON report counts them) or no session
+        return line + "."
     paths = session_paths()
     taken = [name for name in paths if tally.lifecycle_paths.get(name)]
-    return (
-        f"Coverage: {len(seen)} of {len(ACTIONS)} telephony actions seen{missing}; "
-        f"sessions took {len(taken)} of {len(paths)} lifecycle paths."
-    )
+    return line + f"; sessions took {len(taken)} of {len(paths)} lifecycle paths."
 
 
 def coverage_markdown(tally: Tally) -> list[str]:

@@ -92,6 +92,10 @@ def test_field_counts_are_the_same_on_the_fast_and_the_exact_path(generated: lis
 def test_the_text_summary_has_one_line_of_it(tmp_path: Path) -> None:
     done = run_cli("check", str(SAMPLE))
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("Coverage:")]
+    assert line == "Coverage: 10 of 10 telephony actions seen."
+    # With a report that counts the lifecycle paths (JSON), the line names them too.
+    counted = run_cli("check", str(SAMPLE), "--report", f"json={tmp_path / 'report.json'}")
+    (line,) = [x for x in counted.stdout.splitlines() if x.startswith("Coverage:")]
     assert line == "Coverage: 10 of 10 telephony actions seen; sessions took 4 of 18 lifecycle paths."
     capture = tmp_path / "dialin.ndjson"
     capture.write_text(json.dumps(_event("dialin-ready", sipEndpoint="sip:r@sip.daily.co")) + "\n")
