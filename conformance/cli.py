@@ -27,7 +27,7 @@ from .escape import display_path, printable
 from .findings import Finding
 from .openapi import BODIES
 from .options import Options, add_check_options, flag_values, options_from, with_defaults
-from .report import REPORTER_BY_NAME, Reporter, Totals, needs_coverage
+from .report import REPORTER_BY_NAME, Reporter, Totals, needs_columns, needs_coverage
 from .report.fanout import ReportUnwritable, open_reporters, parse_report
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
@@ -150,8 +150,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         configured = {name: path for name, path in (config.get("reports") or {}).items() if name not in given}
         reports = [parse_report(f"{name}={path}", tuple(REPORTER_BY_NAME)) for name, path in configured.items()]
         reports += list(given.items())
-        if needs_coverage([args.format, *(name for name, _ in reports)]):
-            options = dataclasses.replace(options, coverage=True)
+        formats = [args.format, *(name for name, _ in reports)]
+        options = dataclasses.replace(options, coverage=needs_coverage(formats), columns=needs_columns(formats))
         paths = args.paths or config.get("captures") or []
         if not paths:
             raise ValueError(

@@ -37,6 +37,8 @@ class Finding:
         hint: what to do about it, if there is something to say.
         known: set when a baseline lists this defect (:mod:`conformance.baseline`): the
             reason its entry gives ("" for none). A known finding is reported, never fails.
+        span: where its field sits on its line, ``(first column, column after it)``, counted
+            in characters from 1; only with ``Options.columns`` (:mod:`.check.locate`).
     """
 
     line: int
@@ -48,6 +50,7 @@ class Finding:
     session_id: str | None = None
     hint: str | None = None
     known: str | None = None
+    span: tuple[int, int] | None = None
 
     def moved(self, lines: int) -> Finding:
         """The same finding ``lines`` further down (a range's finding, in its whole capture)."""
@@ -61,6 +64,7 @@ class Finding:
             self.session_id,
             self.hint,
             self.known,
+            self.span,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -76,6 +80,7 @@ class Finding:
             self.session_id,
             self.hint,
             self.known,
+            self.span,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ reports carry their digest (:func:`fingerprint`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -34,9 +35,15 @@ _NUMBER = re.compile(r"[0-9][0-9,._]*")
 def defect_kind(finding: Finding) -> str:
     """The finding's message with its values blanked: the session id as ``<session>``, quoted
     text as ``"…"`` or ``'…'``, numbers as ``#``."""
-    text = finding.message
-    if finding.session_id:
-        text = _blank_word(text, finding.session_id, "<session>")
+    return _blanked(finding.message, finding.session_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _blanked(text: str, session_id: str | None) -> str:
+    """:func:`defect_kind` of one message: a defect that repeats repeats its message, so they
+    are remembered (a bounded number)."""
+    if session_id:
+        text = _blank_word(text, session_id, "<session>")
     text = _DOUBLE_QUOTED.sub('"…"', text)
     text = _SINGLE_QUOTED.sub("'…'", text)
     text = _HEX.sub("0x#", text)

@@ -43,6 +43,9 @@ class Options:
             only); ``None`` for the default, ``"warning"`` under ``strict``, else ``"error"``.
         require_actions: telephony actions that must appear in each capture, by any surface's
             name for them (``C112`` when one never does).
+        columns: find the column of each finding's field on its line (``Finding.span``), for
+            the reports that place results in a file (SARIF, GitHub annotations); it costs
+            time on each finding.
         coverage: count how often each documented field is present, absent and ``null``
             (the JSON report's coverage block); it costs time on every event, so only the
             reports that show it ask for it.
@@ -60,6 +63,7 @@ class Options:
     fail_on: str | None = None
     require_actions: tuple[str, ...] = ()
     coverage: bool = False
+    columns: bool = False
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""

@@ -40,13 +40,10 @@ class Rule:
 
         Every text is made printable here, the one place findings are made: they carry values
         from the capture, and every report prints them (:mod:`conformance.escape`)."""
-        return Finding(
-            line,
-            self.id,
-            self.severity,
-            printable(message),
-            *(None if (text := about.get(key)) is None else printable(text) for key in _ABOUT),
+        pointer, action, session_id, hint = (
+            None if (text := about.get(key)) is None else printable(text) for key in _ABOUT
         )
+        return Finding(line, self.id, self.severity, printable(message), pointer, action, session_id, hint)
 
 
 #: The optional fields of a finding, in :class:`Finding`'s order.

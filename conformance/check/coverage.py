@@ -95,6 +95,12 @@ def _nones(column: list[Any]) -> int:
     return list(itertools.filterfalse(None, column)).count(None)
 
 
+def count_kept(action_of: Mapping[type, str], present: dict[str, int], kind: type, values: list[Any]) -> None:
+    """Count the fields of one struct type's kept values (see :func:`count_proven`), and forget them."""
+    count_struct_values(action_of[kind], kind.__struct_fields__, values, present)  # type: ignore[attr-defined]
+    values.clear()
+
+
 def count_proven(values_of: dict[type, list[Any]], action_of: Mapping[type, str], present: dict[str, int]) -> None:
     """Count the fields of the fast path's events kept in ``values_of`` (per struct type, see
     :meth:`.fastpath.FastPath.acceptor`), and forget them."""

@@ -32,6 +32,12 @@ def needs_coverage(formats: list[str]) -> bool:
     return any(getattr(REPORTER_BY_NAME[name], "needs_coverage", lambda: False)() for name in formats)
 
 
+def needs_columns(formats: list[str]) -> bool:
+    """Whether a report of these formats places findings on their field's columns
+    (``Options.columns``), which costs time on each finding."""
+    return any(getattr(REPORTER_BY_NAME[name], "needs_columns", lambda: False)() for name in formats)
+
+
 __all__ = [
     "REPORTER_BY_NAME",
     "GithubReporter",
@@ -43,5 +49,6 @@ __all__ = [
     "TextReporter",
     "Totals",
     "format_finding",
+    "needs_columns",
     "needs_coverage",
 ]

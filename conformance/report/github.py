@@ -21,7 +21,6 @@ import html
 import os
 from typing import IO
 
-from ..check.locate import locate
 from ..check.tally import CaptureSummary
 from ..escape import display_path
 from ..findings import Finding, Severity
@@ -44,6 +43,11 @@ SUMMARY_FINDINGS = 3
 class GithubReporter(TextReporter):
     """Annotations for the most important findings, a notice for the rest, the step summary
     (when GitHub gives a file for it) and the text summary."""
+
+    @staticmethod
+    def needs_columns() -> bool:
+        """Annotations name their field's columns (``Options.columns``)."""
+        return True
 
     @staticmethod
     def needs_coverage() -> bool:
@@ -92,9 +96,8 @@ class GithubReporter(TextReporter):
 
     def close(self, totals: Totals) -> None:
         selected = sorted(self.kept.selected(), key=lambda chosen: importance(chosen[1]))
-        spans = _spans(selected)
         for path, finding, _ in selected:
-            self.out.write(self._annotation(path, finding, spans.get((path, finding.line, finding.pointer))) + "\n")
+            self.out.write(self._annotation(path, finding) + "\n")
         notice = self._notice()
         if notice:
             self.out.write(f"::notice title=telephony-conformance::{_escape_data(notice)}\n")
@@ -103,13 +106,13 @@ class GithubReporter(TextReporter):
         super().close(totals)
 
     # --- annotations --------------------------------------------------------------------
-    def _annotation(self, path: str, finding: Finding, span: tuple[int, int] | None) -> str:
+    def _annotation(self, path: str, finding: Finding) -> str:
         kind = "error" if finding.severity is Severity.ERROR else "warning"
         props = f"file={_escape_property(relative_path(path, self.root))}"
         if finding.line:
             props += f",line={finding.line}"
-            if span is not None:
-                props += f",col={span[0]},endColumn={span[1]}"
+            if finding.span is not None:
+                props += f",col={finding.span[0]},endColumn={finding.span[1]}"
         rule = RULES[finding.rule]
         props += f",title={_escape_property(f'{rule.id} {rule.name}')}"
         message = finding.message + (f" (hint: {finding.hint})" if finding.hint else "")
@@ -194,19 +197,6 @@ class GithubReporter(TextReporter):
                 f"::warning title=telephony-conformance::cannot write the step summary to "
                 f"{_escape_data(display_path(self.summary_file))}: {_escape_data(str(exc.strerror or exc))}\n"
             )
-
-
-def _spans(selected: list[tuple[str, Finding, object]]) -> dict[tuple[str, int, str | None], tuple[int, int]]:
-    """Columns of the annotated findings that name a field (at most twenty lines read again)."""
-    wanted: dict[str, dict[int, set[str]]] = {}
-    for path, finding, _ in selected:
-        if finding.line > 0 and finding.pointer:
-            wanted.setdefault(path, {}).setdefault(finding.line, set()).add(finding.pointer)
-    spans: dict[tuple[str, int, str | None], tuple[int, int]] = {}
-    for path, lines in wanted.items():
-        for (line, pointer), span in locate(path, lines).items():
-            spans[(path, line, pointer)] = span
-    return spans
 
 
 def _escape_data(text: str) -> str:

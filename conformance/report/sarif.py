@@ -6,23 +6,22 @@ kept: GitHub takes at most 25,000 results per run, so past that the most importa
 rules) and the run says how many were cut, in ``properties`` and in a tool notification.
 
 Each result is placed on its capture by a path relative to the repository's root
-(:mod:`.paths`) and a region on its line. The column is that of the offending field, found
-after the check by reading only the reported lines again (:mod:`conformance.check.locate`);
-where that cannot be done (gzip, standard input, a line over 1 MiB, a finding with no
-field) the region is the whole line from column 1, and the result's ``properties.column``
-says ``"line"``. ``partialFingerprints`` carry the defect's fingerprint
-(:mod:`conformance.fingerprint`), the same when the defect is recorded again at another line.
+(:mod:`.paths`) and a region on its line. The region is the offending field's, from its key
+to the end of its value, found while the check still held the line
+(:mod:`conformance.check.locate`, ``Options.columns``); a finding of a whole line or event
+(no field, a lifecycle finding, a line over 1 MiB) is placed at column 1, and the result's
+``properties.column`` says which (``"field"`` or ``"line"``). ``partialFingerprints`` carry
+the defect's fingerprint (:mod:`conformance.fingerprint`), the same when the defect is
+recorded again at another line.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from .. import __version__
-from ..check.locate import Span, locate
 from ..check.tally import CaptureSummary
 from ..findings import Finding, Severity
 from ..fingerprint import fingerprint
@@ -45,6 +44,11 @@ _MAX_OCCURRENCE_KEYS = 100_000
 
 class SarifReporter:
     """Keeps the results to write (at most :data:`MAX_RESULTS`) and writes the log on close."""
+
+    @staticmethod
+    def needs_columns() -> bool:
+        """Results are placed on their field's columns (``Options.columns``)."""
+        return True
 
     def __init__(self, out: IO[str], options: Options, limit: int = MAX_RESULTS) -> None:
         self.out = out
@@ -72,10 +76,10 @@ class SarifReporter:
     def close(self, totals: Totals) -> None:
         selected = self.kept.selected()
         root = repository_root()
-        spans = _spans(selected)
         baseline_used = any(f.known is not None for _, f, _ in selected)
+        uris = {path: relative_uri(path, root) for path in self.captures}
         results = [
-            _result(path, finding, number, root, spans.get((path, finding.line, finding.pointer or "")), baseline_used)
+            _result(finding, number, uris[path], baseline_used)
             for path, finding, number in selected
         ]
         omitted = self.kept.omitted
@@ -97,7 +101,7 @@ class SarifReporter:
             "properties": {"findings": offered, "resultsOmitted": omitted, "captures": len(self.captures)},
         }
         log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-        self.out.write(orjson.dumps(log, option=orjson.OPT_INDENT_2).decode() + "\n")
+        self.out.write(orjson.dumps(log).decode() + "\n")
 
 
 def _invocation(offered: int, omitted: int, limit: int) -> dict[str, Any]:
@@ -113,18 +117,17 @@ def _invocation(offered: int, omitted: int, limit: int) -> dict[str, Any]:
     return invocation
 
 
-def _result(
-    path: str, finding: Finding, number: int, root: Path, span: Span | None, baseline_used: bool
-) -> dict[str, Any]:
-    """One finding as a SARIF result; ``number`` counts it among the same defects of its capture."""
-    uri, inside = relative_uri(path, root)
+def _result(finding: Finding, number: int, where: tuple[str, bool], baseline_used: bool) -> dict[str, Any]:
+    """One finding as a SARIF result; ``number`` counts it among the same defects of its
+    capture, ``where`` is its capture's URI (:func:`.paths.relative_uri`)."""
+    uri, inside = where
     artifact: dict[str, Any] = {"uri": uri}
     if inside:
         artifact["uriBaseId"] = _ROOT
     line = max(finding.line, 1)  # line 0, the capture as a whole, is shown on its first line
-    start, end = span if span is not None else (1, 2)
+    start, end = finding.span or (1, 2)
     digest = fingerprint(finding)
-    properties: dict[str, Any] = {"column": _column_kind(finding, span)}
+    properties: dict[str, Any] = {"column": "field" if finding.span else "line"}
     for name, value in (("pointer", finding.pointer), ("action", finding.action), ("sessionId", finding.session_id)):
         if value is not None:
             properties[name] = value
@@ -154,14 +157,6 @@ def _result(
     return result
 
 
-def _column_kind(finding: Finding, span: Span | None) -> str:
-    """What the region's columns are: the offending ``field``'s, the whole ``line``'s, or
-    ``unknown`` (the capture could not be read again: gzip, standard input, a huge line)."""
-    if span is None:
-        return "unknown"
-    return "field" if finding.pointer else "line"
-
-
 def _rule(rule: Rule, options: Options) -> dict[str, Any]:
     """A rule as SARIF describes it (``reportingDescriptor``), at the level this run gives it."""
     level = "none" if rule.id not in options.enabled_rules() else _LEVEL[options.severity_of(rule.id)]
@@ -181,17 +176,3 @@ def _rule(rule: Rule, options: Options) -> dict[str, Any]:
 def _pascal(name: str) -> str:
     """``missing-required-field`` -> ``MissingRequiredField``, as SARIF rule names are written."""
     return "".join(part.title() for part in name.split("-"))
-
-
-def _spans(selected: list[tuple[str, Finding, Any]]) -> dict[tuple[str, int, str], Span]:
-    """The span of each kept result's field (its whole line, for a finding with no field),
-    where its capture can be read again (:func:`~conformance.check.locate.locate`)."""
-    wanted: dict[str, dict[int, set[str]]] = {}
-    for path, finding, _ in selected:
-        if finding.line > 0:
-            wanted.setdefault(path, {}).setdefault(finding.line, set()).add(finding.pointer or "")
-    spans: dict[tuple[str, int, str], Span] = {}
-    for path, lines in wanted.items():
-        for (line, pointer), span in locate(path, lines).items():
-            spans[(path, line, pointer)] = span
-    return spans

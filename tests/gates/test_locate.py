@@ -1,41 +1,16 @@
-"""Columns for reports: reading back only the reported lines, and finding a field on its line."""
+"""Columns for reports: finding a finding's field on its line."""
 
 from __future__ import annotations
 
-import io
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.check.locate import field_span, locate, wanted_lines
+from conformance import rules
+from conformance.check.locate import field_span, placed
 from conformance.findings import json_pointer
-
-_LINE = st.binary(max_size=40).map(lambda b: b.replace(b"\n", b""))
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    lines=st.lists(_LINE, max_size=40),
-    data=st.data(),
-    block=st.integers(1, 64),
-    max_bytes=st.integers(0, 50),
-    final_newline=st.booleans(),
-)
-def test_wanted_lines_are_the_lines_at_those_numbers(
-    lines: list[bytes], data: st.DataObject, block: int, max_bytes: int, final_newline: bool
-) -> None:
-    text = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
-    physical = text.split(b"\n") if text else []
-    if text.endswith(b"\n"):
-        physical.pop()
-    numbers = sorted(data.draw(st.sets(st.integers(1, len(physical) + 3))))
-    got = list(wanted_lines(io.BytesIO(text), numbers, block_bytes=block, max_bytes=max_bytes))
-    expected = [(n, physical[n - 1]) for n in numbers if n <= len(physical) and len(physical[n - 1]) <= max_bytes]
-    assert got == expected
-
 
 _KEY = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=6)
 _JSON = st.recursive(
@@ -80,20 +55,13 @@ def test_a_missing_field_spans_the_object_that_lacks_it() -> None:
     assert field_span(text, "/z") == (1, len(text) + 1)
 
 
-def test_hostile_lines_are_not_walked(tmp_path: Path) -> None:
+def test_hostile_lines_are_not_walked() -> None:
     assert field_span("[" * 100_000, "/0") is None  # nested too deep for the decoder: no column
     assert field_span("{oops", "/a") is None
-    capture = tmp_path / "huge.ndjson"
+    finding = rules.WRONG_TYPE.finding(1, "m", pointer="/a")
+    (small,) = placed(b'{"a":1}', [finding])
+    assert small.span == (2, 7)
     huge = b'{"a":"' + b"x" * (2 * 1024 * 1024) + b'"}'
-    capture.write_bytes(b'{"a":1}\n' + huge + b'\n{"a":2}\n')
-    spans = locate(str(capture), {1: ["/a"], 2: ["/a"], 3: ["/a"]})
-    assert spans == {(1, "/a"): (2, 7), (3, "/a"): (2, 7)}  # the 2 MiB line is left out
-
-
-def test_nothing_is_located_in_gzip_or_stdin(tmp_path: Path) -> None:
-    import gzip
-
-    capture = tmp_path / "c.ndjson.gz"
-    capture.write_bytes(gzip.compress(b'{"a":1}\n'))
-    assert locate(str(capture), {1: ["/a"]}) == {}
-    assert locate("-", {1: ["/a"]}) == {}
+    assert placed(huge, [finding]) == [finding]  # a line over 1 MiB is left as it is
+    unnamed = rules.INVALID_JSON.finding(1, "m")
+    assert placed(b'{"a":1}', [unnamed]) == [unnamed]

@@ -79,8 +79,8 @@ def test_the_column_is_the_offending_fields(tmp_path: Path) -> None:
         assert regions[rule]["startColumn"] == text.index(member) + 1, rule
         assert regions[rule]["endColumn"] == text.index(member) + len(member) + 1, rule
         assert columns[rule] == "field"
-    # L303 names no field: the whole line.
-    assert (regions["L303"]["startColumn"], regions["L303"]["endColumn"]) == (1, len(lines[4]) + 1)
+    # L303 names no field: the line, at column 1.
+    assert (regions["L303"]["startColumn"], regions["L303"]["endColumn"]) == (1, 2)
     assert columns["L303"] == "line"
 
 
@@ -92,14 +92,12 @@ def test_columns_count_characters_not_bytes(tmp_path: Path) -> None:
     assert result["locations"][0]["physicalLocation"]["region"]["startColumn"] == line.index('"sipEndpoint"') + 1
 
 
-def test_gzip_captures_fall_back_to_column_1_and_say_so(tmp_path: Path) -> None:
+def test_gzip_and_stdin_captures_get_columns_too(tmp_path: Path) -> None:
     capture = tmp_path / "calls.ndjson.gz"
     capture.write_bytes(gzip.compress(("\n".join(_session_lines("s-1")) + "\n").encode()))
     results = sarif_of(str(capture), tmp_path=tmp_path)["runs"][0]["results"]
-    assert len(results) == 3
-    for result in results:
-        assert result["locations"][0]["physicalLocation"]["region"]["startColumn"] == 1
-        assert result["properties"]["column"] == "unknown"
+    columns = {r["ruleId"]: r["properties"]["column"] for r in results}
+    assert columns == {"S203": "field", "S202": "field", "L303": "line"}
 
 
 def test_fingerprints_survive_another_recording(tmp_path: Path) -> None:
