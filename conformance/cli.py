@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
     schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
+    schemas.add_argument(
+        "--check",
+        nargs="+",
+        metavar="FILE",
+        help="check that these files are valid draft 2020-12 JSON Schemas (exit 1 naming each that is not)",
+    )
 
     openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for an HTTP receiver of the events")
     openapi.add_argument("--body", choices=BODIES, default="webhook", help="what the receiver is sent")
@@ -136,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "schemas":
-        return _schemas(args.bundle)
+        return _check_schemas(args.check) if args.check else _schemas(args.bundle)
     if args.command == "openapi":
         return _openapi(args.body, args.path)
     if args.command == "rules":
@@ -195,6 +201,15 @@ def _openapi(body: str, path: str) -> int:
         return 2
     print(json.dumps(document, indent=2))
     return 0
+
+
+def _check_schemas(paths: list[str]) -> int:
+    from .schema_check import schema_problems
+
+    problems = [problem for path in paths for problem in schema_problems(path)]
+    for problem in problems:
+        print(f"{PROG}: {problem}")
+    return 1 if problems else 0
 
 
 def _schemas(bundle: bool) -> int:
