@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -17,13 +18,17 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import __version__, rules
+from .baseline import BaselineError, KnownFindings
 from .check import CaptureSummary, CaptureUnreadable, check_file, scan_paths
 from .check.gc_tuning import settle
+from .config import ConfigError, merged
+from .config import load_nearest as load_config
 from .escape import display_path, printable
 from .findings import Finding
 from .openapi import BODIES
-from .options import Options, add_check_options, options_from
-from .report import REPORTER_BY_NAME, Totals
+from .options import Options, add_check_options, flag_values, options_from, with_defaults
+from .report import REPORTER_BY_NAME, Reporter, Totals, needs_columns, needs_coverage
+from .report.fanout import ReportUnwritable, open_reporters, parse_report
 from .rules import RULES, replace_table, rule_table
 from .schemas import schema_dir, schema_version
 
@@ -52,13 +57,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser("check", help="check NDJSON captures (files, folders, or - for stdin)")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="a capture file, a folder of captures, or -")
-    check.add_argument("--format", choices=tuple(REPORTER_BY_NAME), default="text")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a capture file, a folder of captures, or -; default: the captures of [tool.telephony-conformance]",
+    )
+    check.add_argument("--format", choices=tuple(REPORTER_BY_NAME), default="text", help="the report on stdout")
+    check.add_argument(
+        "--report",
+        metavar="FORMAT=PATH",
+        action="append",
+        default=[],
+        help=f"also write a report to a file, from the same run ({', '.join(REPORTER_BY_NAME)}); repeatable",
+    )
     add_check_options(check.add_argument, prefix="")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    check.add_argument(
+        "--baseline", metavar="FILE", help="known findings: they do not fail; an entry that matches nothing does"
+    )
+    check.add_argument(
+        "--write-baseline", metavar="FILE", help="write today's findings as the known findings (the run passes)"
+    )
 
     schemas = sub.add_parser("schemas", help="print the folder of the installed schema files")
     schemas.add_argument("--bundle", action="store_true", help="print one self-contained schema instead")
+    schemas.add_argument(
+        "--check",
+        nargs="+",
+        metavar="FILE",
+        help="check that these files are valid draft 2020-12 JSON Schemas (exit 1 naming each that is not)",
+    )
 
     openapi = sub.add_parser("openapi", help="print an OpenAPI 3.1 document for an HTTP receiver of the events")
     openapi.add_argument("--body", choices=BODIES, default="webhook", help="what the receiver is sent")
@@ -113,18 +142,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "schemas":
-        return _schemas(args.bundle)
+        return _check_schemas(args.check) if args.check else _schemas(args.bundle)
     if args.command == "openapi":
         return _openapi(args.body, args.path)
     if args.command == "rules":
         return _rules(args.markdown, args.write_readme)
     try:
-        options = options_from(
-            args.strict, args.partial, args.select, args.ignore, args.allow_empty, args.jobs, args.max_findings
-        )
-    except ValueError as exc:
+        config = load_config()
+        settings = merged(flag_values(vars(args).get, ""), config)
+        options = options_from(**with_defaults(settings))
+        # A report given as a flag replaces the configuration's report of the same format.
+        given = dict(parse_report(text, tuple(REPORTER_BY_NAME)) for text in args.report)
+        configured = {name: path for name, path in (config.get("reports") or {}).items() if name not in given}
+        reports = [parse_report(f"{name}={path}", tuple(REPORTER_BY_NAME)) for name, path in configured.items()]
+        reports += list(given.items())
+        formats = [args.format, *(name for name, _ in reports)]
+        options = dataclasses.replace(options, coverage=needs_coverage(formats), columns=needs_columns(formats))
+        paths = args.paths or config.get("captures") or []
+        if not paths:
+            raise ValueError(
+                "no capture given: name a PATH (a capture file, a folder of captures, or - for stdin), or list "
+                "captures in [tool.telephony-conformance] of pyproject.toml"
+            )
+    except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
-    return _check(args.paths, args.format, options, progress=not args.no_progress)
+    try:
+        known = KnownFindings.open(args.baseline or config.get("baseline"), args.write_baseline)
+    except BaselineError as exc:
+        parser.error(str(exc))
+    return _check(paths, args.format, options, progress=not args.no_progress, reports=reports, known=known)
 
 
 def _rules(markdown: bool, readme: str | None) -> int:
@@ -157,6 +203,15 @@ def _openapi(body: str, path: str) -> int:
     return 0
 
 
+def _check_schemas(paths: list[str]) -> int:
+    from .schema_check import schema_problems
+
+    problems = [problem for path in paths for problem in schema_problems(path)]
+    for problem in problems:
+        print(f"{PROG}: {problem}")
+    return 1 if problems else 0
+
+
 def _schemas(bundle: bool) -> int:
     if bundle:
         import json
@@ -169,7 +224,14 @@ def _schemas(bundle: bool) -> int:
     return 0
 
 
-def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
+def _check(
+    paths: list[str],
+    fmt: str,
+    options: Options,
+    progress: bool,
+    reports: list[tuple[str, str]],
+    known: KnownFindings,
+) -> int:
     try:
         scan = scan_paths(paths)
     except CaptureUnreadable as exc:
@@ -178,7 +240,11 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
     show_progress = progress and sys.stderr.isatty()
     bar = _Progress(enabled=show_progress)
     out: Any = _ClearingWriter(sys.stdout, bar) if show_progress else sys.stdout
-    reporter = REPORTER_BY_NAME[fmt](out, options)
+    try:
+        reporter = open_reporters(REPORTER_BY_NAME, fmt, out, reports, options)
+    except ReportUnwritable as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     settle()  # this process is ours: keep the garbage collector off the long-lived objects
     totals = Totals(skipped_files=scan.skipped)
     unreadable = False
@@ -191,7 +257,7 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
             if reason is not None:
                 raise CaptureUnreadable(path, f"cannot read: {reason}")
             with bar.capture(path) as update:
-                for finding in check_file(path, summary, options, progress=update):
+                for finding in known.marked(check_file(path, summary, options, progress=update), summary):
                     failed = failed or options.fails(finding)
                     reporter.finding(path, finding)
         except CaptureUnreadable as exc:
@@ -201,11 +267,31 @@ def _check(paths: list[str], fmt: str, options: Options, progress: bool) -> int:
             unreadable = failed = True
         reporter.end_capture(summary)
         totals.add_capture(summary, failed)
+    try:
+        stale = known.finish(options)
+    except BaselineError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    if stale is not None:
+        _report_stale(reporter, totals, options, *stale)
     reporter.close(totals)
     out.flush()
     if unreadable:
         return 2
     return 0 if totals.passed else 1
+
+
+def _report_stale(
+    reporter: Reporter, totals: Totals, options: Options, summary: CaptureSummary, stale: list[Finding]
+) -> None:
+    """The baseline's stale entries, reported as the findings of the baseline file."""
+    reporter.start_capture(summary.path)
+    for finding in stale:
+        reporter.finding(summary.path, finding)
+    reporter.end_capture(summary)
+    totals.add(summary)  # not a capture: its findings count, not its lines
+    if any(options.fails(finding) for finding in stale):
+        totals.failed_captures.append(summary.path)
 
 
 def _unreadable(summary: CaptureSummary, reason: str) -> Finding:

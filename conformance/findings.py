@@ -36,6 +36,10 @@ class Finding:
         action: the event's ``action``, if it had one.
         session_id: the event's ``sessionId``, if it had one.
         hint: what to do about it, if there is something to say.
+        known: set when a baseline lists this defect (:mod:`conformance.baseline`): the
+            reason its entry gives ("" for none). A known finding is reported, never fails.
+        span: where its field sits on its line, ``(first column, column after it)``, counted
+            in characters from 1; only with ``Options.columns`` (:mod:`.check.locate`).
     """
 
     line: int
@@ -46,6 +50,8 @@ class Finding:
     action: str | None = None
     session_id: str | None = None
     hint: str | None = None
+    known: str | None = None
+    span: tuple[int, int] | None = None
 
     def moved(self, lines: int) -> Finding:
         """The same finding ``lines`` further down (a range's finding, in its whole capture)."""
@@ -58,6 +64,8 @@ class Finding:
             self.action,
             self.session_id,
             self.hint,
+            self.known,
+            self.span,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -72,6 +80,8 @@ class Finding:
             self.action,
             self.session_id,
             self.hint,
+            self.known,
+            self.span,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,6 +100,8 @@ class Finding:
             out["sessionId"] = self.session_id
         if self.hint is not None:
             out["hint"] = self.hint
+        if self.known is not None:
+            out["known"] = self.known
         return out
 
 

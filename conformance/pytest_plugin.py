@@ -24,11 +24,14 @@ from typing import Any
 import pytest
 
 from . import __version__, rules
+from .baseline import BaselineError, KnownFindings
 from .check import CaptureScan, CaptureSummary, CaptureUnreadable, Tally, check_file, scan_paths
 from .check.gc_tuning import collecting_less
+from .config import ConfigError, merged
+from .config import load_nearest as load_config
 from .escape import display_path, printable
 from .findings import Finding
-from .options import Options, add_check_options, options_from
+from .options import Options, add_check_options, flag_values, options_from, with_defaults
 from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
 from .report.text import counts_lines, findings_line, format_finding, plural, skipped_files_line
 from .rules import RULES
@@ -49,6 +52,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="check an NDJSON capture (a file or a folder of captures); repeatable",
     )
     add_check_options(group.addoption, prefix="telephony-")
+    group.addoption(
+        "--telephony-baseline",
+        metavar="FILE",
+        default=None,
+        help="known findings (written by telephony-conformance check --write-baseline): they do not fail; "
+        "an entry that matches no finding of the run does",
+    )
     parser.addini(
         "telephony_conformance_captures",
         type="paths",
@@ -60,29 +70,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     given: list[str] = config.getoption("telephony_conformance")
     from_command_line = bool(given)
+    try:
+        settings_file = load_config(config.invocation_params.dir)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"telephony-conformance: {exc}") from None
     if not given:
         given = [str(p) for p in config.getini("telephony_conformance_captures")]
     if not given:
+        given = settings_file.get("captures") or []
+    if not given:
         return
     try:
-        options = options_from(
-            config.getoption("telephony_strict"),
-            config.getoption("telephony_partial"),
-            config.getoption("telephony_select"),
-            config.getoption("telephony_ignore"),
-            config.getoption("telephony_allow_empty"),
-            _jobs(config),
-            config.getoption("telephony_max_findings"),
-        )
+        settings = with_defaults(merged(flag_values(config.getoption, "telephony-"), settings_file))
+        settings["jobs"] = _jobs(settings["jobs"])
+        options = options_from(**settings)
+        known = KnownFindings.open(config.getoption("telephony_baseline") or settings_file.get("baseline"), None)
         scan = scan_paths(given)
-    except (ValueError, CaptureUnreadable) as exc:
+    except (ValueError, CaptureUnreadable, BaselineError) as exc:
         raise pytest.UsageError(f"telephony-conformance: {exc}") from None
-    run = CaptureRun(options, scan, from_command_line)
+    run = CaptureRun(options, scan, from_command_line, known)
     config.pluginmanager.register(run, _RUN)
 
 
-def _jobs(config: pytest.Config) -> int:
-    jobs: int = config.getoption("telephony_jobs")
+def _jobs(jobs: int) -> int:
     if jobs == 0 and os.environ.get("PYTEST_XDIST_WORKER"):
         return 1  # pytest-xdist already gives each core a worker: do not start more processes
     return jobs
@@ -95,6 +105,7 @@ class _CaptureResult:
     counts: dict[str, int] = field(default_factory=dict)  # rule -> findings
     failing: dict[str, int] = field(default_factory=dict)  # rule -> findings that fail
     unreadable: str | None = None
+    matched: list[tuple[str, ...]] = field(default_factory=list)  # baseline entries its findings matched
 
 
 class CaptureRun(GeneratedItemsPlugin):
@@ -103,9 +114,15 @@ class CaptureRun(GeneratedItemsPlugin):
 
     prefix = "telephony-conformance"
 
-    def __init__(self, options: Options, scan: CaptureScan, from_command_line: bool) -> None:
+    def __init__(
+        self, options: Options, scan: CaptureScan, from_command_line: bool, known: KnownFindings | None = None
+    ) -> None:
         super().__init__(targets_given=from_command_line)
         self.options = options
+        self.known = known or KnownFindings()
+        # The baseline entries each capture's findings matched, from every process (xdist).
+        self.matched: set[tuple[str, ...]] = set()
+        self.reported: set[str] = set()
         self.scan = scan
         self.captures = scan.files
         self.max_shown = options.max_findings or sys.maxsize
@@ -120,7 +137,11 @@ class CaptureRun(GeneratedItemsPlugin):
         return f"telephony-conformance: schemas {schema_version()}, {plural(len(self.captures), 'capture')}{extra}"
 
     def targets(self) -> Iterable[TargetItems]:
-        enabled = self.options.enabled_rules()
+        # No item claims a pass for what was not checked: C112 without required actions, and
+        # C113, which belongs to the baseline, not to a capture (the run fails on it, see below).
+        enabled = self.options.enabled_rules() - {rules.STALE_BASELINE_ENTRY.id}
+        if not self.options.require_actions:
+            enabled -= {rules.REQUIRED_ACTION_MISSING.id}
         for path in self.captures:
             # Node ids show the path printable: pytest writes them to terminals and JUnit XML.
             yield display_path(path), [
@@ -134,7 +155,9 @@ class CaptureRun(GeneratedItemsPlugin):
         if path not in self.results:
             try:
                 with collecting_less():
-                    self.results[path] = _check(path, self.options, self.max_shown, self.scan.unreadable.get(path))
+                    self.results[path] = _check(
+                        path, self.options, self.max_shown, self.scan.unreadable.get(path), self.known
+                    )
             except MemoryError:
                 pytest.exit(
                     f"telephony-conformance: out of memory checking {display_path(path)}; the check stopped",
@@ -159,7 +182,12 @@ class CaptureRun(GeneratedItemsPlugin):
             format_finding(path, f) for rule, shown in result.shown.items() if rule not in result.failing for f in shown
         ]
         counts = {**result.summary.as_dict(), "path": display_path(path)}
-        return {"path": display_path(path), "summary": counts, "warnings": warnings[:_WARNINGS_SHOWN]}
+        return {
+            "path": display_path(path),
+            "summary": counts,
+            "warnings": warnings[:_WARNINGS_SHOWN],
+            "baseline": [list(key) for key in result.matched],
+        }
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs in the xdist controller too: capture summaries travel in user_properties.
@@ -167,6 +195,22 @@ class CaptureRun(GeneratedItemsPlugin):
             if name == _SUMMARY_PROPERTY and isinstance(value, dict):
                 self.summaries[value["path"]] = value["summary"]
                 self.warnings[value["path"]] = value["warnings"]
+                self.matched.update(tuple(key) for key in value.get("baseline", ()))
+                self.reported.add(value["path"])
+
+    def stale(self) -> list[Finding]:
+        """The baseline's stale entries (C113), once every capture has been checked."""
+        baseline = self.known.baseline
+        if baseline is None or not self.reported >= {display_path(path) for path in self.captures}:
+            return []
+        for key, entry in baseline.entries.items():
+            entry.matched = int(key in self.matched)
+        return baseline.stale_findings(self.options)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if any(self.options.fails(finding) for finding in self.stale()) and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         shown = [display_path(path) for path in self.captures]
@@ -182,9 +226,9 @@ class CaptureRun(GeneratedItemsPlugin):
         skipped = skipped_files_line(self.scan.skipped)
         if skipped:
             terminalreporter.write_line(skipped)
-        terminalreporter.write_line(findings_line(totals, _SEVERITY_OF, self.options.strict))
+        terminalreporter.write_line(findings_line(totals, _SEVERITY_OF, self.options.failing_level == "warning"))
         warnings = [line for path in dict.fromkeys(shown) for line in self.warnings.get(path, ())]
-        if warnings and not self.options.strict:
+        if warnings and self.options.failing_level != "warning":
             terminalreporter.write_line("Warnings (doubtful, not violations; --telephony-strict makes them fail):")
             for line in warnings[:_WARNINGS_SHOWN]:
                 terminalreporter.write_line(line)
@@ -193,6 +237,11 @@ class CaptureRun(GeneratedItemsPlugin):
                     f"... and {totals.warnings - min(len(warnings), _WARNINGS_SHOWN):,} more warnings "
                     "(`telephony-conformance check` lists them all)"
                 )
+        stale = self.stale()
+        if stale:
+            terminalreporter.write_line(f"Stale baseline entries ({plural(len(stale), 'entry', 'entries')}):")
+            for finding in stale:
+                terminalreporter.write_line(format_finding(self.known.baseline.path, finding), red=True)  # type: ignore[union-attr]
         skipped_rules = [rule for rule in RULES if rule not in self.options.enabled_rules()]
         if skipped_rules:
             terminalreporter.write_line(
@@ -228,7 +277,8 @@ class CaptureRuleItem(ReportingItem):
                 raise CaptureRuleFailure(result.unreadable)
             pytest.skip(f"not checked: {result.unreadable}")
         if result.failing.get(self.rule_id):
-            raise CaptureRuleFailure(self._describe(result))
+            shown = result.shown.get(self.rule_id)
+            raise CaptureRuleFailure(self._describe(result), line=shown[0].line if shown else None)
 
     def _describe(self, result: _CaptureResult) -> str:
         rule = RULES[self.rule_id]
@@ -249,12 +299,14 @@ class CaptureRuleItem(ReportingItem):
         return display_path(self.capture), None, f"{display_path(self.capture)}::{self.rule_id}"
 
 
-def _check(path: str, options: Options, max_shown: int, unreadable: str | None) -> _CaptureResult:
+def _check(
+    path: str, options: Options, max_shown: int, unreadable: str | None, known: KnownFindings
+) -> _CaptureResult:
     result = _CaptureResult(CaptureSummary(path))
     try:
         if unreadable is not None:  # a folder a scan could not read
             raise CaptureUnreadable(path, f"cannot read: {unreadable}")
-        for finding in check_file(path, result.summary, options):
+        for finding in known.marked(check_file(path, result.summary, options), result.summary):
             rule = finding.rule
             result.counts[rule] = result.counts.get(rule, 0) + 1
             if options.fails(finding):
@@ -266,6 +318,8 @@ def _check(path: str, options: Options, max_shown: int, unreadable: str | None) 
         result.unreadable = f"telephony-conformance: {exc}"
         result.summary.errors += 1  # counted as the CLI counts it: C110 in the summary
         result.summary.findings_by_rule[rules.UNREADABLE.id] = 1
+    if known.baseline is not None:
+        result.matched = [key for key, entry in known.baseline.entries.items() if entry.matched]
     return result
 
 

@@ -10,12 +10,14 @@ code, which would only hide the finding.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,32 @@ class GeneratedCollector(pytest.Collector):
 
 
 class ReportedFailure(Exception):
-    """An item's failure whose text is the report to show."""
+    """An item's failure whose text is the report to show; its first line is the headline,
+    and ``line`` (when known) the capture line that ``--tb=line`` points at."""
+
+    def __init__(self, text: str, line: int | None = None) -> None:
+        super().__init__(text)
+        self.line = line
 
 
 class ReportingItem(pytest.Item):
     """An item that shows a :class:`ReportedFailure` as its bare text."""
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ReportedFailure):
-            return str(excinfo.value)
+            path, line = self.reportinfo()[:2]
+            at = excinfo.value.line if excinfo.value.line is not None else (line or 0) + 1
+            return _report(str(excinfo.value), path, at)
         return str(super().repr_failure(excinfo, style=style))
+
+
+def _report(text: str, path: os.PathLike[str] | str, line: int) -> ReprExceptionInfo:
+    """``text`` as a failure whose short summary is its first line: a bare string would be
+    repeated whole in "short test summary info" on CI (where pytest does not trim it); a
+    traceback-shaped report also survives pytest-xdist's trip between processes."""
+    headline = text.partition("\n")[0]
+    shown = ReprTraceback([ReprEntryNative([text if text.endswith("\n") else text + "\n"])], None, "native")
+    return ReprExceptionInfo(shown, ReprFileLocation(str(path), line, headline))
 
 
 #: One target's items: ``(its name, [(item class, item name, keyword arguments), …])``; each

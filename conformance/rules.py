@@ -46,13 +46,10 @@ class Rule:
         Every text is bounded (:data:`~.findings.FIELD_LIMIT`) and made printable here, the one
         place findings are made: they quote what a capture holds, and every report prints them
         (:mod:`conformance.escape`)."""
-        return Finding(
-            line,
-            self.id,
-            self.severity,
-            _shown(message),
-            *(None if (text := about.get(key)) is None else _shown(text) for key in _ABOUT),
+        pointer, action, session_id, hint = (
+            None if (text := about.get(key)) is None else _shown(text) for key in _ABOUT
         )
+        return Finding(line, self.id, self.severity, _shown(message), pointer, action, session_id, hint)
 
 
 #: The optional fields of a finding, in :class:`Finding`'s order.
@@ -131,6 +128,16 @@ NO_TELEPHONY_EVENTS = _rule(
     "A check that saw nothing must not pass: the capture is probably the wrong file or the recorder was not listening. Use --allow-empty when an empty capture is expected.",
     "(an empty file, or only participant-joined events)",
     fix="Check that this is the right file and that the recorder listens to the dialin-*/dialout-* events; pass --allow-empty if no call was expected.")
+REQUIRED_ACTION_MISSING = _rule(
+    "C112", "required-action-missing", E, "An action that --require-actions lists never appears in the capture.",
+    "A team lists the steps its test calls must reach (dial-out answered, dial-in error) so that a capture that never exercised them cannot pass; an event counts by any surface's name for it (action, webhook type, daily-python handler), valid or not.",
+    "--require-actions dialout-answered on a capture whose calls were never answered",
+    fix="Make the test calls reach this step (or record its events), or drop the action from --require-actions.")
+STALE_BASELINE_ENTRY = _rule(
+    "C113", "stale-baseline-entry", E, "An entry of the --baseline file matches no finding of the run.",
+    "A known finding is a suppression: once its defect is fixed, its entry must go, or it would hide the defect's return. Entries match by rule, event, field and kind of defect, never by line or value, so a capture recorded again still matches.",
+    "an S201 entry for dialin-connected /sessionId after the recorder was fixed",
+    fix="Remove the entry from the baseline file (or write it again with --write-baseline).")
 
 # --- events: one event against its schema -----------------------------------------------
 MISSING_FIELD = _rule(

@@ -86,15 +86,27 @@ class FastPath:
         """The actions that have a struct (all ten, unless a schema is unsupported)."""
         return frozenset(self.action_of.values())
 
-    def acceptor(self, proven: list[str] | None = None) -> Accept:
+    def acceptor(
+        self,
+        proven: list[str] | None = None,
+        values_of: dict[type, list[Any]] | None = None,
+        full: Callable[[type, list[Any]], None] | None = None,
+    ) -> Accept:
         """The fast path's rule (see :data:`Accept`). The action of each line it proves is
-        appended to ``proven``, for counting.
+        appended to ``proven``, for counting; with ``values_of`` (a list per struct type, see
+        :meth:`value_lists`), its struct's values too, one after the other, for the field
+        counts of coverage (:mod:`.coverage`); ``full(struct type, its list)`` is called, to count
+        and empty it, whenever a list holds :data:`KEPT_VALUES` values or more: counted while
+        they are still in the processor's cache, the values cost less to count and to free.
 
         A fresh one for each check: it re-encodes each line into a buffer of its own.
         """
         decode, declined, encode_into, patterned = self.decode, self.errors, self.encode_into, self.patterned
         action_of, astuple = self.action_of, self.values
         count = (proven if proven is not None else []).append
+        # One look-up for a struct's action and, with coverage, where its values go.
+        kinds = {kind: (action, None if values_of is None else values_of[kind]) for kind, action in action_of.items()}
+        kept_values = KEPT_VALUES
         buffer = bytearray()
 
         def accept(raw: bytes, line: int, escaped: bool) -> Any:
@@ -117,13 +129,22 @@ class FastPath:
                 matched = check[0](values)
                 if matched not in check[2] and not remember_match(matched, check):
                     return None
-            action = action_of[kind]
+            action, kept = kinds[kind]
             count(action)
+            if kept is not None:
+                kept.extend(values)
+                if len(kept) >= kept_values:
+                    full(kind, kept)  # type: ignore[misc]
             if values[1] is None:  # no sessionId
                 return SESSIONLESS
             return fields_record(line, action, values)
 
         return accept
+
+    def value_lists(self) -> dict[type, list[Any]]:
+        """An empty list per struct type, for :meth:`acceptor`'s ``values_of``: its lines' values
+        end to end, so that one field's values are a slice (``[index::width]``)."""
+        return {kind: [] for kind in self.action_of}
 
     def accept(self, raw: bytes) -> Any:
         """What :meth:`acceptor`'s rule says of one line, as line 1."""
@@ -131,6 +152,9 @@ class FastPath:
 
 
 _PREFIXED = len(PREFIX)
+#: With coverage, a struct type's kept values are counted once they are this many (a few
+#: hundred lines' worth, about 100 KiB of objects: still in the processor's cache).
+KEPT_VALUES = 2048
 #: At most this many patterned values are remembered; then the memory starts again.
 MATCHED_MEMORY = 4096
 

@@ -15,9 +15,10 @@ order with the line's findings.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from .. import rules
@@ -25,8 +26,10 @@ from ..findings import Finding, describe_type, quoted
 from ..options import Options
 from ..schemas import daily_python_schemas, event_schemas
 from ..surfaces import is_telephony_family, is_telephony_handler
+from .coverage import count_event_fields, count_kept, count_proven
 from .explain import CLIENT_NAMES, HANDLER_NAMES, schema_findings, undocumented_findings, unknown_name_finding
 from .fastpath import DECLINE_ALL, PREFIX, SESSIONLESS, fast_path
+from .locate import placed
 from .reading import read_lines
 from .records import (
     STRING_LIMIT,
@@ -59,7 +62,13 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
     proven: list[str] = []  # the action of each line the fast path proved, in this batch
     done = line = 0  # lines of whole batches read; the last line reached
     first = 1  # the first line of the batch being read (past `line` between batches)
-    accept = (fast_path() or DECLINE_ALL).acceptor(proven)
+    fast = fast_path() or DECLINE_ALL
+    # With coverage, the fast path also keeps each proved line's values, counted per batch.
+    coverage = options.coverage
+    columns = options.columns
+    values_of = fast.value_lists() if coverage else None
+    present, null = tally.fields_present, tally.fields_null
+    accept = fast.acceptor(proven, values_of, functools.partial(count_kept, fast.action_of, present))
     prefixed = len(PREFIX)
     tuple_ = tuple
     try:
@@ -110,7 +119,8 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                         unknown += 1
                         tally.count_unknown(action)
                         sid = event.get("sessionId")
-                        yield unknown_name_finding(line, action, CLIENT_NAMES, sid if isinstance(sid, str) else None)
+                        sid = sid if isinstance(sid, str) else None
+                        yield from _placed(raw, [unknown_name_finding(line, action, CLIENT_NAMES, sid)], columns)
                         if type(sid) is str:
                             yield lost_record(line, event.get("callClientId"), sid)
                     else:
@@ -118,15 +128,17 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                     continue
                 action = es.action  # one string object per action: cheap to send and hash
                 by_action[action] = by_action.get(action, 0) + 1
+                if coverage:
+                    count_event_fields(action, event, present, null)
                 if es.fast.is_valid(event):
                     if strict:
-                        yield from undocumented_findings(line, event, es)
+                        yield from _placed(raw, undocumented_findings(line, event, es), columns)
                     record = session_record(line, action, event, valid=True)
                 else:
                     wrong = schema_findings(line, event, es)
-                    yield from wrong
+                    yield from _placed(raw, wrong, columns)
                     if strict:
-                        yield from undocumented_findings(line, event, es)
+                        yield from _placed(raw, undocumented_findings(line, event, es), columns)
                     record = session_record(line, action, event, {f.pointer for f in wrong if f.pointer})
                 if record is not None:
                     if len(raw) > STRING_LIMIT:  # only then can a value be over the limit
@@ -135,15 +147,24 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
             done += len(batch)
             first = line + 1
             client_events += _count_proven(proven, by_action)
+            if values_of is not None:
+                count_proven(values_of, fast.action_of, present)
     finally:
         # A batch's lines are counted as they are reached, so that the count stays exact when
         # the consumer stops early (read_lines counts the lines it does not hand on).
         tally.lines += done + line - first + 1
         client_events += _count_proven(proven, by_action)
+        if values_of is not None:
+            count_proven(values_of, fast.action_of, present)
         tally.rejected_lines += no_action
         tally.other_events += other
         tally.unknown_telephony_events += unknown
         _count_surface(tally, "daily-js", client_events)
+
+
+def _placed(raw: bytes, findings: Iterable[Finding], columns: bool) -> Iterable[Finding]:
+    """The findings, with their field's columns when ``columns`` (:func:`.locate.placed`)."""
+    return placed(raw, findings) if columns else findings
 
 
 def _count_proven(proven: list[str], by_action: dict[str, int]) -> int:

@@ -187,7 +187,7 @@ def check_chunk(
             if len(kept) < len(items):
                 out.stage([item for item in items if type(item) is Finding])
     if sessions and tuple not in map(type, records):
-        checked = check_range(records, tally.lines, options.partial, out)
+        checked = check_range(records, tally.lines, options.partial, out, coverage=options.coverage)
         return ChunkResult(tally, checked, b"", checked.found, last)
     return ChunkResult(tally, None, marshal.dumps(records), out.close(), last)
 

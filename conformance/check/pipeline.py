@@ -8,12 +8,15 @@ reports. Pure: no pytest, no argparse, no I/O beyond the capture it is handed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from .. import rules
 from ..findings import Finding, Severity
 from ..options import Options
+from ..surfaces import HANDLER_METHODS, TYPE_OF
+from .coverage import fold_paths
 from .lines import check_lines
 from .parallel import CaptureChanged, check_lines_parallel, plan_workers, stopped_by_change
 from .ranges import RangeSessions, join
@@ -67,7 +70,7 @@ def _check(
 
     ``summary`` is the tally the line stage fills in; it is complete when this ends.
     """
-    tracker = SessionTracker(partial=options.partial)
+    tracker = SessionTracker(partial=options.partial, coverage=options.coverage)
     feed = tracker.feed
     webhooks = WebhookStream(options)
     list_ = list
@@ -89,6 +92,8 @@ def _check(
     yield from webhooks.finish()  # deliveries still held for ordering (L20)
     summary.sessions += tracker.sessions_seen
     summary.open_sessions += tracker.open_sessions()
+    if options.coverage:
+        summary.add(Tally(lifecycle_paths=fold_paths(tracker.ends, tracker.open_steps())))
     summary.add(webhooks.tally)
     if summary.telephony_events == 0 and not options.allow_empty:
         yield rules.NO_TELEPHONY_EVENTS.finding(
@@ -97,15 +102,28 @@ def _check(
             "a check that saw nothing cannot pass",
             hint="check that the recorder listens to the dialin-*/dialout-* events, or pass --allow-empty",
         )
+    for action in options.require_actions:
+        by_action = summary.events_by_action
+        if not any(by_action.get(name) for name in (action, TYPE_OF[action], HANDLER_METHODS[action])):
+            yield rules.REQUIRED_ACTION_MISSING.finding(
+                0,
+                f"{action} never appears in this capture ({summary.telephony_events:,} telephony event(s)), "
+                "and --require-actions lists it",
+                action=action,
+            )
 
 
 def _counted(findings: Iterator[Finding], summary: Tally, options: Options) -> Iterator[Finding]:
-    """Only the findings of enabled rules, counted by severity and by rule in ``summary``."""
+    """Only the findings of enabled rules, with the severity ``options`` give their rule, counted
+    by severity and by rule in ``summary``."""
     enabled = options.enabled_rules()
+    overrides = options.severity_overrides()
     by_rule = summary.findings_by_rule
     for finding in findings:
         rule = finding.rule
         if rule in enabled:
+            if overrides and rule in overrides:
+                finding = dataclasses.replace(finding, severity=overrides[rule])
             by_rule[rule] = by_rule.get(rule, 0) + 1
             if finding.severity is Severity.ERROR:
                 summary.errors += 1

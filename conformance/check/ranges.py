@@ -53,18 +53,20 @@ class RangeSessions:
     sessions_seen: int
     lines: int  # how many lines the range has
     offset: int = 0
+    #: The range's ended sessions by how they went (:attr:`.sessions.SessionTracker.ends`).
+    ends: dict[tuple[Any, ...], int] = dataclasses.field(default_factory=dict)
     #: Reads the range's records again (all of them, in line order), for a replay of a session
     #: its tracker vouched for; set by whoever can (:mod:`.parallel`), never sent.
     reread: Callable[[], list[Record]] | None = None
 
     def __getstate__(self) -> tuple[Any, ...]:
         # marshal writes and reads the session tables faster than pickle does.
-        tables = marshal.dumps((self.flagged, self.open, self.ended, self.suspects, self.lost))
+        tables = marshal.dumps((self.flagged, self.open, self.ended, self.suspects, self.lost, self.ends))
         return self.found, tables, self.sessions_seen, self.lines, self.offset
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.found, tables, self.sessions_seen, self.lines, self.offset = state
-        self.flagged, self.open, self.ended, self.suspects, self.lost = marshal.loads(tables)
+        self.flagged, self.open, self.ended, self.suspects, self.lost, self.ends = marshal.loads(tables)
         self.reread = None
 
 
@@ -73,7 +75,12 @@ _SLICE = 16384
 
 
 def check_range(
-    records: list[Record], lines: int, partial: bool, out: BatchWriter, window: int | None = None
+    records: list[Record],
+    lines: int,
+    partial: bool,
+    out: BatchWriter,
+    window: int | None = None,
+    coverage: bool = False,
 ) -> RangeSessions:
     """Check the sessions of one range of a capture with a tracker of its own.
 
@@ -82,7 +89,7 @@ def check_range(
     ``out`` as they come, with the key of each one's session; the line stage's are there
     already.
     """
-    tracker = SessionTracker(partial, window, prune=False)
+    tracker = SessionTracker(partial, window, prune=False, coverage=coverage)
     findings: list[Finding] = []
     about: dict[int, Key] = {}
     flagged: set[Key] = set()
@@ -99,7 +106,8 @@ def check_range(
     suspect.update(flagged)
     suspects = _records_of(records, {session_id for _, session_id in suspect}, _SESSION_ID_OF)
     return RangeSessions(
-        out.close(), flagged, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines
+        out.close(), flagged, tracker.open, tracker.ended, suspects, tracker.lost, tracker.sessions_seen, lines,
+        ends=tracker.ends,
     )
 
 
@@ -137,10 +145,11 @@ def join(tracker: SessionTracker, part: RangeSessions) -> Iterator[Finding]:
         # With the lost records (a broken line's) of their session ids, in their order.
         records = _records_of(suspects, shared | {(None, session_id) for _, session_id in shared})
         # The range's tracker counted these sessions as new ones: count them again here.
-        alone = SessionTracker(tracker.partial, tracker.window)
+        alone = SessionTracker(tracker.partial, tracker.window, coverage=tracker.coverage)
         for record in records:
             alone.feed(record)
         new_sessions -= alone.sessions_seen
+        _add(part.ends, alone.ends, -1)  # and counted how they ended: the replay counts that again
         for key in shared:
             open_.pop(key, None)
             ended.pop(key, None)
@@ -160,6 +169,7 @@ def join(tracker: SessionTracker, part: RangeSessions) -> Iterator[Finding]:
     tracker.ended.update(ended)
     tracker.lost.update((key, at + offset) for key, at in part.lost.items())
     tracker.sessions_seen += new_sessions
+    _add(tracker.ends, part.ends)
     if tracker.due_for_prune():
         tracker.prune(offset + part.lines)
     batches = part.found
@@ -175,6 +185,15 @@ def join(tracker: SessionTracker, part: RangeSessions) -> Iterator[Finding]:
     # A line's own findings come before those of its record, and a line has one record, so
     # one session: its findings are kept or replayed, never both.
     return heapq.merge(*streams, key=_finding_line)
+
+
+def _add(counts: dict[Any, int], more: dict[Any, int], sign: int = 1) -> None:
+    for key, n in more.items():
+        total = counts.get(key, 0) + sign * n
+        if total:
+            counts[key] = total
+        else:
+            counts.pop(key, None)
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from .. import rules
@@ -71,6 +72,19 @@ Plan = tuple[str, bool, bool, tuple[int, ...], "rules.Rule | None", "str | None"
 
 
 @functools.cache
+def _steps() -> dict[str, tuple[str, str | None]]:
+    """Per event name (action or handler), the names of its session's connected and answered
+    steps as its records give them (``None``: a dial-in session is never answered)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for action in event_schemas():
+        family = action.partition("-")[0]
+        connected, answered = f"{family}-connected", "dialout-answered" if family == "dialout" else None
+        out[action] = (connected, answered)
+        out[HANDLER_METHODS[action]] = (HANDLER_METHODS[connected], answered and HANDLER_METHODS[answered])
+    return out
+
+
+@functools.cache
 def plans() -> dict[str, Plan]:
     """Per event name, everything the tracker asks about it, in one look-up (:data:`Plan`).
 
@@ -100,9 +114,12 @@ class SessionTracker:
             :data:`ENDED_WINDOW_LINES` when not given.
         prune: forget what is past the window; off for a range of a capture, whose every
             session must be kept until it is joined to the others (:mod:`.ranges`).
+        coverage: count how each session ended (:attr:`ends`), for coverage.
     """
 
-    def __init__(self, partial: bool = False, window: int | None = None, prune: bool = True) -> None:
+    def __init__(
+        self, partial: bool = False, window: int | None = None, prune: bool = True, coverage: bool = False
+    ) -> None:
         self.partial = partial
         self.window = ENDED_WINDOW_LINES if window is None else window
         self.open: dict[Key, OpenSession] = {}
@@ -114,6 +131,12 @@ class SessionTracker:
         # or (None, session id) for a line that names no call client.
         self.lost: dict[Key, int] = {}
         self.sessions_seen = 0
+        #: With ``coverage``, ended sessions by how they went (:func:`.coverage.fold_paths`):
+        #: ``(ending event, connected?, answered?)`` -> how many.
+        self.ends: dict[tuple[Any, ...], int] = {}
+        self.coverage = coverage
+        # Where check() counts them, with the step names it asks about, if it counts them.
+        self._ends = (self.ends, _steps()) if coverage else None
         self._plans = plans()
         self._prune_at = _MIN_PRUNE if prune else sys.maxsize
 
@@ -134,7 +157,9 @@ class SessionTracker:
         # Records, open and ended sessions are read by literal index here (the layouts are
         # spelt out in records.py and above: RECORD_FIELDS, OPEN_*, ENDED_*); compiled, a
         # named index costs a look-up at every use (README, "How it is built").
-        open_, ended_, plans_, window, partial = self.open, self.ended, self._plans, self.window, self.partial
+        open_, ended_, plans_, window, partial, ends = (
+            self.open, self.ended, self._plans, self.window, self.partial, self._ends
+        )
         lost = self.lost
         prune_at = self._prune_at
         list_, tuple_ = list, tuple
@@ -168,6 +193,10 @@ class SessionTracker:
                         seen += 1  # a new session
                         if terminal:
                             ended_[key] = [direction, action, line, False, action]
+                            if ends is not None:
+                                counts = ends[0]
+                                path = (action, False, False)
+                                counts[path] = counts.get(path, 0) + 1
                         else:
                             if key[0] == client:
                                 key = (client, session_id)
@@ -217,6 +246,16 @@ class SessionTracker:
                     if terminal:
                         del open_[key]
                         ended_[key] = [direction, action, line, False, session[2]]
+                        if ends is not None:  # how it ended, after which of its one-time steps
+                            counts, paths = ends
+                            connected, answered = paths[action]
+                            first, steps = session[2], session[3] or ()
+                            path = (
+                                action,
+                                connected == first or connected in steps,
+                                answered is not None and (answered == first or answered in steps),
+                            )
+                            counts[path] = counts.get(path, 0) + 1
                 if found:
                     for finding in found:
                         if about is not None:
@@ -232,6 +271,12 @@ class SessionTracker:
     def open_sessions(self) -> int:
         """How many sessions are still open (normal at the end of a capture, L18)."""
         return len(self.open)
+
+    def open_steps(self) -> Iterator[tuple[str, Any]]:
+        """``(direction, the events it has seen of its one-time steps, and its first event,
+        among line numbers)`` of each session still open, for coverage."""
+        for session in self.open.values():
+            yield session[OPEN_DIRECTION], (session[OPEN_FIRST_ACTION], *(session[OPEN_STEPS] or ()))
 
     def prune(self, line: int) -> int:
         """Forget the sessions that ended, and the broken lines that came, too long before

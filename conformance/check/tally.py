@@ -47,6 +47,14 @@ class Tally:
     warnings: int = 0
     #: Reported findings by rule id (only the rules enabled; each finding counted once).
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    #: Findings a baseline lists (``--baseline``): reported, counted above too, never failing.
+    known_findings: int = 0
+    #: Coverage (:mod:`.coverage`), with ``Options.coverage``: per ``"action field"``, the
+    #: events where a documented field is present and not null, and where it is null.
+    fields_present: dict[str, int] = field(default_factory=dict)
+    fields_null: dict[str, int] = field(default_factory=dict)
+    #: With ``Options.coverage``, call sessions by lifecycle path (:func:`.coverage.path_name`).
+    lifecycle_paths: dict[str, int] = field(default_factory=dict)
 
     @property
     def telephony_events(self) -> int:
@@ -73,10 +81,10 @@ class Tally:
         :meth:`count_unknown` folds them."""
         for counter in _COUNTERS:
             setattr(self, counter, getattr(self, counter) + getattr(more, counter))
-        for by_key in ("events_by_surface", "findings_by_rule"):
-            mine = getattr(self, by_key)
-            for key, n in getattr(more, by_key).items():
-                mine[key] = mine.get(key, 0) + n
+        for name in _COUNTS_BY_NAME:
+            counts: dict[str, int] = getattr(self, name)
+            for key, n in getattr(more, name).items():
+                counts[key] = counts.get(key, 0) + n
         mine = self.events_by_action
         room = MAX_UNKNOWN_NAMES - _unknown_names(mine)
         for key, n in more.events_by_action.items():
@@ -106,6 +114,8 @@ def _unknown_names(by_name: dict[str, int]) -> int:
 
 
 _COUNTERS = tuple(f.name for f in fields(Tally) if f.type == "int")
+#: Counts by key summed as they are; ``events_by_action`` is folded apart (unknown names).
+_COUNTS_BY_NAME = tuple(f.name for f in fields(Tally) if f.type == "dict[str, int]" and f.name != "events_by_action")
 
 
 @dataclass

@@ -48,6 +48,7 @@ from ..findings import Finding
 from ..options import Options
 from ..schemas import webhook_schemas
 from ..surfaces import ACTION_OF, TYPE_OF, is_telephony_family
+from .coverage import fold_paths
 from .explain import WEBHOOK_NAMES, schema_findings, undocumented_findings, unknown_name_finding
 from .records import STRING_LIMIT, bound_strings, session_record
 from .sessions import SessionTracker
@@ -113,7 +114,7 @@ class WebhookStream:
         seen_ids: int = DEFAULT_SEEN_IDS,
     ) -> None:
         self.strict = options.strict
-        self.tracker = SessionTracker(partial=options.partial)
+        self.tracker = SessionTracker(partial=options.partial, coverage=options.coverage)
         self.window = window_seconds
         self.max_buffered = max_buffered
         self.seen_limit = seen_ids
@@ -154,6 +155,8 @@ class WebhookStream:
             yield from self._release()
         self.tally.sessions = self.tracker.sessions_seen
         self.tally.open_sessions = self.tracker.open_sessions()
+        if self.tracker.coverage:
+            self.tally.lifecycle_paths = fold_paths(self.tracker.ends, self.tracker.open_steps())
 
     # --- ordering ---------------------------------------------------------------------
     def _order(self, line: int, webhook_type: str, event: dict[str, Any]) -> Iterator[Finding]:

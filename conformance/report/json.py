@@ -14,13 +14,20 @@ from ..findings import Finding
 from ..options import Options
 from ..schemas import schema_version
 from .base import Totals
+from .coverage import coverage_block
 
 
 class JsonReporter:
     """One JSON document, streamed: a capture's findings are never all held at once."""
 
+    @staticmethod
+    def needs_coverage() -> bool:
+        """The report carries each capture's coverage, fields included (``Options.coverage``)."""
+        return True
+
     def __init__(self, out: IO[str], options: Options) -> None:
         self.out = out
+        self.options = options
         self.first_capture = True
         self.first_finding = True
         head = {
@@ -33,6 +40,9 @@ class JsonReporter:
                 "select": list(options.select),
                 "ignore": list(options.ignore),
                 "allowEmpty": options.allow_empty,
+                "severity": options.levels(),
+                "failOn": options.failing_level,
+                "requireActions": list(options.require_actions),
             },
         }
         self.out.write(orjson.dumps(head).decode()[:-1] + ',"captures":[')
@@ -53,6 +63,8 @@ class JsonReporter:
     def end_capture(self, summary: CaptureSummary) -> None:
         counts = summary.as_dict()
         del counts["path"]
+        counts["knownFindings"] = summary.known_findings
+        counts["coverage"] = coverage_block(summary, fields=self.options.coverage)
         self.out.write("]," + orjson.dumps(counts).decode()[1:])
 
     def close(self, totals: Totals) -> None:

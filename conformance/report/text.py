@@ -13,6 +13,7 @@ from ..findings import Finding, Severity
 from ..options import Options
 from ..rules import RULES
 from .base import Totals
+from .coverage import coverage_line
 
 #: How many of the failing rules' fixes the summary suggests, the most frequent first.
 NEXT_STEPS = 3
@@ -27,8 +28,10 @@ def location(path: str, line: int) -> str:
 
 
 def format_finding(path: str, finding: Finding) -> str:
-    """The one-line text form: ``path:line: RULE severity: message``."""
-    return f"{location(path, finding.line)}: {finding.rule} {finding.severity.value}: {finding.message}"
+    """The one-line text form: ``path:line: RULE severity: message``, and ``[known: reason]``
+    for a finding a baseline lists."""
+    known = "" if finding.known is None else f" [known{': ' + finding.known if finding.known else ''}]"
+    return f"{location(path, finding.line)}: {finding.rule} {finding.severity.value}: {finding.message}{known}"
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -59,7 +62,7 @@ def counts_lines(totals: Tally, captures: int) -> list[str]:
     ]
 
 
-def findings_line(totals: Tally, severity_of: dict[str, Severity], strict: bool) -> str:
+def findings_line(totals: Tally, severity_of: dict[str, Severity], warnings_fail: bool) -> str:
     """``Findings: 4 errors (S201 missing-required-field 2, …), 1 warning (…).``"""
     by_severity: dict[bool, list[str]] = {True: [], False: []}
     for rule in rule_group_order(totals.findings_by_rule, severity_of):
@@ -69,7 +72,7 @@ def findings_line(totals: Tally, severity_of: dict[str, Severity], strict: bool)
     for is_error, count, noun in ((True, totals.errors, "error"), (False, totals.warnings, "warning")):
         rules_ = f" ({', '.join(by_severity[is_error])})" if by_severity[is_error] else ""
         parts.append(plural(count, noun) + rules_)
-    suffix = "; warnings fail under --strict" if strict and totals.warnings else ""
+    suffix = "; warnings fail (--strict or --fail-on warning)" if warnings_fail and totals.warnings else ""
     return f"Findings: {', '.join(parts)}{suffix}."
 
 
@@ -84,9 +87,11 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
             "nothing that fails"
         )
     lines = []
-    if totals.passed:
+    if totals.passed and totals.errors:  # the errors are known ones, or --fail-on never
+        lines.append("Passed: no finding fails (the errors above are known ones, or --fail-on never reports only).")
+    elif totals.passed:
         lines.append(f"Passed: {scope}.")
-        if totals.warnings and not options.strict:
+        if totals.warnings and options.failing_level == "error":
             lines.append("The warnings above are doubtful, not violations; --strict makes them fail.")
     else:
         lines.append(f"Failed: {plural(len(totals.failed_captures), 'capture')} of {totals.captures:,}.")
@@ -95,7 +100,7 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
             for rule in sorted(
                 rule_group_order(totals.findings_by_rule, severity_of), key=lambda r: -totals.findings_by_rule[r]
             )
-            if rule in RULES and (severity_of.get(rule) is Severity.ERROR or options.strict)
+            if rule in RULES and (severity_of.get(rule) is Severity.ERROR or options.failing_level == "warning")
         ]
         most = f", for the {NEXT_STEPS} rules with the most findings" if len(failing) > NEXT_STEPS else ""
         lines.append(f"Next (a capture is evidence: the fix is usually in the recorder or a forwarder){most}:")
@@ -125,7 +130,11 @@ def summary_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
     skipped = skipped_files_line(totals.skipped_files)
     if skipped:
         lines.append(skipped)
-    lines.append(findings_line(totals, severity_of, options.strict))
+    lines.append(findings_line(totals, severity_of, options.failing_level == "warning"))
+    if totals.known_findings:
+        known = plural(totals.known_findings, "finding")
+        lines.append(f"Known: {known} of these the baseline lists, which do not fail.")
+    lines.append(coverage_line(totals))
     return lines + verdict_lines(totals, options, severity_of)
 
 

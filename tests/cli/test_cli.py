@@ -256,7 +256,8 @@ def test_github_annotations(defective: tuple[Path, set[int]]) -> None:
     assert done.returncode == 1
     annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
     pattern = re.compile(
-        r"^::(error|warning) file=(?P<file>[^,]+),line=(?P<line>[0-9]+),title=(?P<rule>[CSL][0-9]{3})::.+$"
+        r"^::(error|warning) file=(?P<file>[^,]+),line=(?P<line>[0-9]+)(,col=[0-9]+,endColumn=[0-9]+)?"
+        r",title=(?P<rule>[CSL][0-9]{3}) [a-z0-9-]+::.+$"
     )
     matches = [pattern.match(a) for a in annotations]
     assert all(matches), annotations

@@ -60,6 +60,7 @@ Result = tuple[list[Finding], dict[str, Any]]
 def _summary(summary: CaptureSummary) -> dict[str, Any]:
     out = summary.as_dict()
     out["errors+warnings"] = (summary.errors, summary.warnings)
+    out["coverage"] = (summary.lifecycle_paths, summary.fields_present, summary.fields_null)
     return out
 
 
@@ -206,7 +207,11 @@ def captures(draw: st.DrawFn) -> tuple[bytes, Options]:
     for piece in pieces:
         at = draw(st.integers(0, len(lines)))
         lines[at:at] = piece
-    options: dict[str, Any] = {"strict": draw(st.booleans()), "partial": draw(st.booleans())}
+    options: dict[str, Any] = {
+        "strict": draw(st.booleans()),
+        "partial": draw(st.booleans()),
+        "coverage": draw(st.booleans()),
+    }
     if draw(st.integers(0, 3)) == 0:
         options["max_line_bytes"] = 300
         long = b'{"action":"dialin-ready","pad":"' + b"x" * draw(st.integers(280, 1500)) + b'"}'

@@ -1,0 +1,93 @@
+"""The most important findings of a run, kept in bounded memory for reports that have a cap.
+
+GitHub code scanning takes 25,000 results per run and shows ten error annotations per step;
+a capture can hold millions of findings. A report with a cap offers every finding to a
+:class:`MostImportant` as it streams by, and gets back the ones to show once the run ends.
+
+Importance: new errors first, then new warnings, then known findings (a baseline lists
+them). Within each, findings are taken round-robin over the (capture, rule) pairs: the first
+finding of every rule in every capture comes before the second of any, so a rare defect is
+never crowded out by a frequent one; ties go to the earlier finding. Each kind keeps at most
+its cap in a heap, so memory is bounded by the caps, not by the capture.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from ..findings import Finding, Severity
+
+#: The kinds of finding, most important first.
+NEW_ERRORS, NEW_WARNINGS, KNOWN = range(3)
+
+
+def importance(finding: Finding) -> int:
+    """Which kind a finding is: :data:`NEW_ERRORS`, :data:`NEW_WARNINGS` or :data:`KNOWN`."""
+    if finding.known is not None:
+        return KNOWN
+    return NEW_ERRORS if finding.severity is Severity.ERROR else NEW_WARNINGS
+
+
+class MostImportant:
+    """Keeps the most important findings offered to it, at most ``caps[kind]`` of each kind
+    and ``total`` in all (see the module docstring).
+
+    Arguments:
+        total: how many :meth:`selected` returns at most.
+        caps: per kind (:data:`NEW_ERRORS`, :data:`NEW_WARNINGS`, :data:`KNOWN`), how many
+            to keep; ``total`` for each when not given.
+    """
+
+    def __init__(self, total: int, caps: tuple[int, int, int] | None = None) -> None:
+        self.total = total
+        self.caps = caps if caps is not None else (total, total, total)
+        self.offered = [0, 0, 0]  # findings offered, per kind
+        # Per kind, a heap of (-ordinal, -sequence, path, finding, tag): its root is the least
+        # important finding kept, the one a more important newcomer replaces.
+        self._heaps: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+        self._ordinals: dict[tuple[str, str], int] = {}
+        self._sequence = 0
+
+    def offer(self, path: str, finding: Finding, tag: Any = None) -> None:
+        """Consider one finding of the capture at ``path`` (in the order they are found), with
+        anything the caller wants back with it (``tag``)."""
+        kind = importance(finding)
+        self.offered[kind] += 1
+        key = (path, finding.rule)
+        ordinal = self._ordinals.get(key, 0)
+        self._ordinals[key] = ordinal + 1
+        cap = self.caps[kind]
+        if not cap:
+            return
+        self._sequence += 1
+        heap = self._heaps[kind]
+        entry = (-ordinal, -self._sequence, path, finding, tag)
+        if len(heap) < cap:
+            heapq.heappush(heap, entry)
+        elif entry[:2] > heap[0][:2]:
+            heapq.heapreplace(heap, entry)
+
+    def selected(self) -> list[tuple[str, Finding, Any]]:
+        """The findings to show, ``(path, finding, tag)``, in the order they were offered."""
+        chosen: list[Any] = []
+        for heap in self._heaps:
+            room = self.total - len(chosen)
+            if room <= 0:
+                break
+            chosen += heapq.nlargest(room, heap, key=lambda entry: entry[:2])
+        chosen.sort(key=lambda entry: -entry[1])
+        return [(path, finding, tag) for _, _, path, finding, tag in chosen]
+
+    def kept(self) -> list[int]:
+        """Per kind, how many of the offered findings :meth:`selected` returns."""
+        out, room = [], self.total
+        for offered, cap in zip(self.offered, self.caps, strict=True):
+            out.append(max(0, min(offered, cap, room)))
+            room -= out[-1]
+        return out
+
+    @property
+    def omitted(self) -> int:
+        """How many offered findings :meth:`selected` leaves out."""
+        return sum(self.offered) - sum(self.kept())

@@ -1,0 +1,53 @@
+"""Keeping the most important findings within a cap, in bounded memory."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.findings import Finding, Severity
+from conformance.report.ranking import MostImportant, importance
+
+_FINDING = st.builds(
+    lambda rule, error, known: Finding(0, rule, Severity.ERROR if error else Severity.WARNING, "m", known=known),
+    st.sampled_from(["S201", "S202", "L301", "C101"]),
+    st.booleans(),
+    st.none() | st.just(""),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    offered=st.lists(st.tuples(st.sampled_from(["a.ndjson", "b.ndjson"]), _FINDING), max_size=60),
+    total=st.integers(0, 12),
+    caps=st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(0, 12)),
+)
+def test_selected_are_the_most_important_in_offered_order(
+    offered: list[tuple[str, Finding]], total: int, caps: tuple[int, int, int]
+) -> None:
+    kept = MostImportant(total, caps)
+    for index, (path, finding) in enumerate(offered):
+        kept.offer(path, finding, index)
+    # The same choice, made with everything in memory.
+    ordinal: dict[tuple[str, str], int] = {}
+    ranked = []
+    for index, (path, finding) in enumerate(offered):
+        n = ordinal.get((path, finding.rule), 0)
+        ordinal[(path, finding.rule)] = n + 1
+        ranked.append((importance(finding), n, index))
+    chosen: list[int] = []
+    for kind in range(3):
+        of_kind = sorted(r for r in ranked if r[0] == kind)[: caps[kind]]
+        chosen += [index for _, _, index in of_kind][: total - len(chosen)]
+    assert [tag for _, _, tag in kept.selected()] == sorted(chosen)
+    assert kept.omitted == len(offered) - len(chosen)
+    assert sum(kept.kept()) == len(chosen)
+
+
+def test_memory_is_bounded_by_the_caps() -> None:
+    kept = MostImportant(10, (10, 10, 0))
+    for line in range(100_000):
+        kept.offer("a", Finding(line, "S201", Severity.ERROR, "m"))
+    assert max(len(heap) for heap in kept._heaps) == 10
+    assert [f.line for _, f, _ in kept.selected()] == list(range(10))
+    assert kept.omitted == 100_000 - 10
