@@ -81,6 +81,7 @@ def fingerprint(finding: Finding) -> str:
     return digest(defect_key(finding))
 
 
+@functools.lru_cache(maxsize=4096)  # a defect that repeats repeats its key
 def digest(key: tuple[str, str, str, str]) -> str:
     """The hex digest of a defect key (32 hex digits)."""
     return hashlib.sha256("\x1f".join(key).encode("utf-8", "surrogatepass")).hexdigest()[:32]

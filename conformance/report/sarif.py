@@ -77,9 +77,9 @@ class SarifReporter:
         selected = self.kept.selected()
         root = repository_root()
         baseline_used = any(f.known is not None for _, f, _ in selected)
-        uris = {path: relative_uri(path, root) for path in self.captures}
+        artifacts = {path: _artifact(*relative_uri(path, root)) for path in self.captures}
         results = [
-            _result(finding, number, uris[path], baseline_used)
+            _result(finding, number, artifacts[path], baseline_used)
             for path, finding, number in selected
         ]
         omitted = self.kept.omitted
@@ -101,7 +101,13 @@ class SarifReporter:
             "properties": {"findings": offered, "resultsOmitted": omitted, "captures": len(self.captures)},
         }
         log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-        self.out.write(orjson.dumps(log).decode() + "\n")
+        data = orjson.dumps(log, option=orjson.OPT_APPEND_NEWLINE)
+        buffer = getattr(self.out, "buffer", None)
+        if buffer is None:
+            self.out.write(data.decode())
+        else:  # SARIF is UTF-8: megabytes of it need not be decoded only to be encoded again
+            self.out.flush()
+            buffer.write(data)
 
 
 def _invocation(offered: int, omitted: int, limit: int) -> dict[str, Any]:
@@ -117,13 +123,15 @@ def _invocation(offered: int, omitted: int, limit: int) -> dict[str, Any]:
     return invocation
 
 
-def _result(finding: Finding, number: int, where: tuple[str, bool], baseline_used: bool) -> dict[str, Any]:
+def _artifact(uri: str, inside: bool) -> dict[str, Any]:
+    """A capture's ``artifactLocation``, from its URI (:func:`.paths.relative_uri`); one
+    object shared by its results."""
+    return {"uri": uri, "uriBaseId": _ROOT} if inside else {"uri": uri}
+
+
+def _result(finding: Finding, number: int, artifact: dict[str, Any], baseline_used: bool) -> dict[str, Any]:
     """One finding as a SARIF result; ``number`` counts it among the same defects of its
-    capture, ``where`` is its capture's URI (:func:`.paths.relative_uri`)."""
-    uri, inside = where
-    artifact: dict[str, Any] = {"uri": uri}
-    if inside:
-        artifact["uriBaseId"] = _ROOT
+    capture, ``artifact`` is its capture's location (:func:`_artifact`)."""
     line = max(finding.line, 1)  # line 0, the capture as a whole, is shown on its first line
     start, end = finding.span or (1, 2)
     digest = fingerprint(finding)
