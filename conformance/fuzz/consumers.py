@@ -181,11 +181,7 @@ class _PythonConsumer(Consumer):
                         loop = asyncio.new_event_loop()
                     loop.run_until_complete(_awaited(result))
         except Exception as exc:
-            if broken is not None and isinstance(exc, broken.exceptions):
-                return Outcome("rejected", exception=exc, index=index)
-            return Outcome(
-                "failed", exception=exc, index=index, consumer_traceback=_consumer_frames(exc), reason=_one_line(exc)
-            )
+            return _raised(exc, broken, index)
         finally:
             if loop is not None:
                 loop.run_until_complete(loop.shutdown_asyncgens())
@@ -304,11 +300,7 @@ class PipecatConsumer(Consumer):
                     else:
                         handler(transport, arg)
         except Exception as exc:
-            if broken is not None and isinstance(exc, broken.exceptions):
-                return Outcome("rejected", exception=exc, index=index)
-            return Outcome(
-                "failed", exception=exc, index=index, consumer_traceback=_consumer_frames(exc), reason=_one_line(exc)
-            )
+            return _raised(exc, broken, index)
         finally:
             await self._released(transport)
         return Outcome("handled")
@@ -455,6 +447,15 @@ def _text(data: bytes | str | None) -> str:
         return ""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return text if len(text) <= _MAX_STDERR else "…" + text[-_MAX_STDERR:]
+
+
+def _raised(exc: Exception, broken: Rejection | None, index: int) -> Outcome:
+    """What an exception the consumer raised on event ``index`` means: a clean rejection of a
+    broken stream (one of its ``exceptions``), or a failure."""
+    if broken is not None and isinstance(exc, broken.exceptions):
+        return Outcome("rejected", exception=exc, index=index)
+    frames = _consumer_frames(exc)
+    return Outcome("failed", exception=exc, index=index, consumer_traceback=frames, reason=_one_line(exc))
 
 
 def _one_line(exc: BaseException) -> str:
