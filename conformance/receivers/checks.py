@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..escape import printable
+
 #: The check families, in the order they run; each :class:`Delivery` names one.
 CHECKS: dict[str, str] = {
     "valid": "a valid delivery gets a 2xx",
@@ -74,9 +76,10 @@ class Failure:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    """A response body on one line, cut at ``limit`` characters."""
+    """A response body on one line, cut at ``limit`` characters, its control characters
+    escaped: the receiver under test may answer anything, ESC sequences included."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return printable(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def allowed(expect: str, status: int) -> bool:

@@ -33,6 +33,20 @@ def folder(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest
     return pytester
 
 
+# --- an answer that would drive a terminal ---------------------------------------------------
+def _hostile_answer_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    environ["wsgi.input"].read()
+    start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+    return [b"\x1b[31mRED\x1b[0m\n::error file=x::forged\r\x07"]
+
+
+def test_an_answer_s_control_characters_are_escaped_in_the_failure() -> None:
+    failures = check_receiver(Receiver.from_app(_hostile_answer_app), fuzz_examples=0)
+    shown = str(failures[0])
+    assert "response: \\x1b[31mRED\\x1b[0m ::error file=x::forged \\x07" in shown
+    assert "\x1b" not in shown and "\x07" not in shown and shown.count("\n") == 2  # its own three lines
+
+
 # --- a WSGI app that raises -----------------------------------------------------------------
 def _raising_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raw = environ["wsgi.input"].read()
