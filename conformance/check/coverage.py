@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..schemas import event_schemas
+from ..schemas import daily_python_schemas, event_schemas
 from ..surfaces import ACTION_OF_HANDLER, ACTIONS, HANDLER_METHODS, WEBHOOK_TYPES
 
 #: Separates an action and a field in the tally's keys (``dialin-connected sipHeaders``).
@@ -40,8 +40,12 @@ def field_key(action: str, field: str) -> str:
 
 @functools.cache
 def documented_fields() -> dict[str, tuple[str, ...]]:
-    """Per action, the top-level fields its schema documents (``action`` aside), sorted."""
-    return {action: tuple(sorted(es.documented - {"action"})) for action, es in event_schemas().items()}
+    """Per action, the top-level fields its schema documents (``action`` aside), sorted; per
+    daily-python handler, the fields of ``data`` its profile documents."""
+    fields = {action: tuple(sorted(es.documented - {"action"})) for action, es in event_schemas().items()}
+    for handler, es in daily_python_schemas().items():
+        fields[handler] = tuple(sorted(es.nested_documented.get("data", ())))  # on_dialin_ready: a string
+    return fields
 
 
 @functools.cache
@@ -167,10 +171,13 @@ def fold_paths(
 
 
 def sessionless_paths(present: Mapping[str, int], events_by_action: Mapping[str, int]) -> dict[str, int]:
-    """The session-less dial-out errors and warnings: those events less those with a ``sessionId``
-    (from the field counts, so no event pays for it twice)."""
+    """The session-less dial-out errors and warnings, daily-js and daily-python alike: those
+    events less those with a ``sessionId`` (from the field counts, so no event pays for it twice)."""
     return {
-        name: events_by_action.get(action, 0) - present.get(field_key(action, "sessionId"), 0)
+        name: sum(
+            events_by_action.get(event, 0) - present.get(field_key(event, "sessionId"), 0)
+            for event in (action, HANDLER_METHODS[action])
+        )
         for action, name in SESSIONLESS_PATHS.items()
     }
 
@@ -192,10 +199,11 @@ def action_counts(events_by_action: Mapping[str, int]) -> dict[str, dict[str, in
 def field_counts(
     events_by_action: Mapping[str, int], present: Mapping[str, int], null: Mapping[str, int]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """Per action, per documented field: ``{"present": …, "absent": …, "null": …}``, where
-    present means present and not ``null``, and the three add up to the action's events."""
+    """Per action (daily-js) and handler (daily-python), per documented field: ``{"present": …,
+    "absent": …, "null": …}``, where present means present and not ``null``, and the three add
+    up to the events of that name."""
     out: dict[str, dict[str, dict[str, int]]] = {}
-    for action in ACTIONS:
+    for action in (*ACTIONS, *HANDLER_METHODS.values()):
         total = events_by_action.get(action, 0)
         fields = {}
         for name in documented_fields()[action]:

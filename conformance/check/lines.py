@@ -104,7 +104,7 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                         yield (line, event)  # a WebhookItem
                         continue
                     if "action" not in event and "handler" in event:
-                        yield from _daily_python_line(line, event, tally, strict)
+                        yield from _daily_python_line(line, event, tally, strict, coverage)
                         continue
                     no_action += 1
                     yield _missing_action(line, event)
@@ -182,9 +182,12 @@ def _count_surface(tally: Tally, surface: str, n: int) -> None:
         tally.events_by_surface[surface] = tally.events_by_surface.get(surface, 0) + n
 
 
-def _daily_python_line(line: int, recorded: dict[str, Any], tally: Tally, strict: bool) -> Iterator[Finding | Record]:
+def _daily_python_line(
+    line: int, recorded: dict[str, Any], tally: Tally, strict: bool, coverage: bool
+) -> Iterator[Finding | Record]:
     """A line recorded from a daily-python or pipecat callback (``schemas/daily-python-record.schema.json``):
-    its handler's name, the line against its handler's schema, and its record."""
+    its handler's name, the line against its handler's schema, and its record; with
+    ``coverage``, its ``data`` fields are counted under the handler's name."""
     handler = recorded["handler"]
     if type(handler) is not str:
         tally.rejected_lines += 1
@@ -213,6 +216,8 @@ def _daily_python_line(line: int, recorded: dict[str, Any], tally: Tally, strict
         return
     handler = es.action  # one string object per handler
     by_action[handler] = by_action.get(handler, 0) + 1
+    if coverage and type(data) is dict:
+        count_event_fields(handler, data, tally.fields_present, tally.fields_null)
     wrong: list[Finding] = []
     if not es.fast.is_valid(recorded):
         wrong = schema_findings(line, recorded, es, sid)

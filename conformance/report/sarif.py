@@ -90,7 +90,6 @@ class SarifReporter:
                     "name": "telephony-conformance",
                     "version": __version__,
                     "semanticVersion": __version__,
-                    "informationUri": "https://pypi.org/project/telephony-conformance/",
                     "rules": [_rule(rule, self.options) for rule in RULES.values()],
                 }
             },

@@ -114,3 +114,32 @@ def test_webhook_deliveries_count_by_type_and_take_paths(tmp_path: Path) -> None
     assert coverage["webhookTypes"]["dialin.connected"] == 1
     assert coverage["actions"]["dialin-connected"] == 0
     assert coverage["lifecyclePaths"]["dial-in: connected → stopped"] == 1
+
+
+def test_daily_python_callbacks_count_their_data_fields_and_sessionless_errors(tmp_path: Path) -> None:
+    # Recorded as record_handler writes them: daily-python's dicts, with no action and no callClientId.
+    def recorded(handler: str, data: Any) -> dict[str, Any]:
+        return {"handler": handler, "client": "CallClient#0", "data": data}
+
+    lines = [
+        recorded("on_dialin_ready", "sip:r@sip.daily.co"),
+        recorded("on_dialin_connected", {"sessionId": "in-1", "sipFrom": "sip:a@b.co"}),
+        recorded("on_dialin_stopped", {"sessionId": "in-1", "userId": None}),
+        recorded("on_dialout_error", {"errorMsg": "no session"}),  # L12: no sessionId
+        recorded("on_dialout_warning", {"errorMsg": "no session either"}),
+        _event("dialout-error", None, errorMsg="daily-js, no session"),
+    ]
+    capture = tmp_path / "bot.ndjson"
+    capture.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    coverage = _report(capture)["captures"][0]["coverage"]
+    assert coverage["handlers"]["on_dialin_connected"] == 1
+    fields = coverage["fields"]
+    assert fields["on_dialin_connected"]["sipFrom"] == {"present": 1, "absent": 0, "null": 0}
+    assert fields["on_dialin_connected"]["sipHeaders"] == {"present": 0, "absent": 1, "null": 0}
+    assert fields["on_dialin_stopped"]["userId"] == {"present": 0, "absent": 0, "null": 1}
+    assert fields["on_dialout_error"]["errorMsg"] == {"present": 1, "absent": 0, "null": 0}
+    assert fields["on_dialin_ready"] == {}  # its data is the bare SIP URI string
+    paths = coverage["lifecyclePaths"]
+    assert paths["dial-out: error without a session"] == 2  # one daily-python, one daily-js
+    assert paths["dial-out: warning without a session"] == 1
+    assert paths["dial-in: connected → stopped"] == 1

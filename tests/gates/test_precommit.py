@@ -69,3 +69,23 @@ def test_the_schema_hook_passes_this_repositorys_schemas_and_fails_a_broken_one(
     assert "schemas/extended.schema.json: not a valid draft 2020-12 schema at /type" in failed.stdout
     assert "schemas/old.schema.json: declares $schema" in failed.stdout
     assert "schemas/broken.json: not JSON" in failed.stdout
+
+
+def test_the_capture_hook_on_the_captures_a_commit_changed_leaves_stale_entries_to_ci(tmp_path: Path) -> None:
+    # The baseline knows a defect of a capture the commit did not touch: not stale for the hook.
+    hook = _hooks()["telephony-conformance"]
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "known.ndjson").write_text(NO_ENDPOINT + "\n")
+    cli = [sys.executable, "-m", "conformance.cli", "check"]
+    written = subprocess.run([*cli, "old/", "--write-baseline", "b.json"], cwd=tmp_path, capture_output=True, text=True)
+    assert written.returncode == 0, written.stdout + written.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.telephony-conformance]\nbaseline = "b.json"\n')
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "good.ndjson").write_text(GOOD + "\n")
+    (tmp_path / "pyproject.toml").rename(changed / "pyproject.toml")
+    (tmp_path / "b.json").rename(changed / "b.json")
+    done = _run(hook, changed)
+    assert done.returncode == 0, done.stdout + done.stderr
+    everything = subprocess.run([*cli, "."], cwd=changed, capture_output=True, text=True)
+    assert everything.returncode == 1 and "C113" in everything.stdout  # where every capture is checked
