@@ -152,7 +152,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         settings = merged(flag_values(vars(args).get, ""), config)
         options = options_from(**with_defaults(settings))
         # A report given as a flag replaces the configuration's report of the same format.
-        given = dict(parse_report(text, tuple(REPORTER_BY_NAME)) for text in args.report)
+        given: dict[str, str] = {}
+        for text in args.report:
+            name, path = parse_report(text, tuple(REPORTER_BY_NAME))
+            if name in given:
+                raise ValueError(f"--report {name}=… is given twice ({given[name]} and {path}): one file per format")
+            given[name] = path
         configured = {name: path for name, path in (config.get("reports") or {}).items() if name not in given}
         reports = [parse_report(f"{name}={path}", tuple(REPORTER_BY_NAME)) for name, path in configured.items()]
         reports += list(given.items())
@@ -170,6 +175,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         known = KnownFindings.open(args.baseline or config.get("baseline"), args.write_baseline)
     except BaselineError as exc:
         parser.error(str(exc))
+    options = dataclasses.replace(options, baseline=known.baseline is not None)
     return _check(paths, args.format, options, progress=not args.no_progress, reports=reports, known=known)
 
 

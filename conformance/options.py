@@ -47,6 +47,7 @@ class Options:
         columns: find the column of each finding's field on its line (``Finding.span``), for
             the reports that place results in a file (SARIF, GitHub annotations); it costs
             time on each finding.
+        baseline: a baseline file is read, so its stale entries are checked (``C113``).
         coverage: count how often each documented field is present, absent and ``null``
             (the JSON report's coverage block); it costs time on every event, so only the
             reports that show it ask for it.
@@ -65,11 +66,23 @@ class Options:
     require_actions: tuple[str, ...] = ()
     coverage: bool = False
     columns: bool = False
+    baseline: bool = False
 
     def enabled_rules(self) -> frozenset[str]:
         """The enabled rule ids; ``ValueError`` names a ``select``/``ignore`` entry that matches none."""
         off = [rule for rule, level in self.levels().items() if level == "off"]
         return rules.select_rules(list(self.select), [*self.ignore, *off])
+
+    def checked_rules(self) -> frozenset[str]:
+        """The enabled rules this run can find anything for, and so may claim to have checked:
+        ``S205`` only under ``strict``, ``C112`` only with ``require_actions``, ``C113`` only
+        with a ``baseline``."""
+        idle = {
+            rules.UNDOCUMENTED_FIELD.id: not self.strict,
+            rules.REQUIRED_ACTION_MISSING.id: not self.require_actions,
+            rules.STALE_BASELINE_ENTRY.id: not self.baseline,
+        }
+        return frozenset(rule for rule in self.enabled_rules() if not idle.get(rule))
 
     def levels(self) -> dict[str, str]:
         """The level ``severity`` gives each rule it names, the last one given winning."""

@@ -137,11 +137,9 @@ class CaptureRun(GeneratedItemsPlugin):
         return f"telephony-conformance: schemas {schema_version()}, {plural(len(self.captures), 'capture')}{extra}"
 
     def targets(self) -> Iterable[TargetItems]:
-        # No item claims a pass for what was not checked: C112 without required actions, and
+        # No item claims a pass for what was not looked for (Options.checked_rules), nor for
         # C113, which belongs to the baseline, not to a capture (the run fails on it, see below).
-        enabled = self.options.enabled_rules() - {rules.STALE_BASELINE_ENTRY.id}
-        if not self.options.require_actions:
-            enabled -= {rules.REQUIRED_ACTION_MISSING.id}
+        enabled = self.options.checked_rules() - {rules.STALE_BASELINE_ENTRY.id}
         for path in self.captures:
             # Node ids show the path printable: pytest writes them to terminals and JUnit XML.
             yield display_path(path), [
@@ -226,7 +224,8 @@ class CaptureRun(GeneratedItemsPlugin):
         skipped = skipped_files_line(self.scan.skipped)
         if skipped:
             terminalreporter.write_line(skipped)
-        terminalreporter.write_line(findings_line(totals, _SEVERITY_OF, self.options.failing_level == "warning"))
+        severity_of = {rule: self.options.severity_of(rule) for rule in RULES}  # --telephony-severity too
+        terminalreporter.write_line(findings_line(totals, severity_of, self.options.failing_level == "warning"))
         warnings = [line for path in dict.fromkeys(shown) for line in self.warnings.get(path, ())]
         if warnings and self.options.failing_level != "warning":
             terminalreporter.write_line("Warnings (doubtful, not violations; --telephony-strict makes them fail):")
@@ -245,12 +244,9 @@ class CaptureRun(GeneratedItemsPlugin):
         skipped_rules = [rule for rule in RULES if rule not in self.options.enabled_rules()]
         if skipped_rules:
             terminalreporter.write_line(
-                f"Not checked (--telephony-select/--telephony-ignore): {', '.join(skipped_rules)}; "
+                f"Not checked (--telephony-select/--telephony-ignore, or severity off): {', '.join(skipped_rules)}; "
                 "nothing is claimed about them."
             )
-
-
-_SEVERITY_OF = {rule.id: rule.severity for rule in RULES.values()}
 
 
 class CaptureRuleFailure(ReportedFailure):

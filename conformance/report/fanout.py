@@ -58,6 +58,8 @@ def parse_report(text: str, formats: Sequence[str]) -> tuple[str, str]:
         raise ValueError(f"--report {text!r} is not FORMAT=PATH (sarif=results.sarif)")
     if name not in formats:
         raise ValueError(f"--report {text!r}: unknown format {name!r} (known: {', '.join(formats)})")
+    if path == "-":
+        raise ValueError(f"--report {text!r}: a report goes to a file; for standard output use --format {name}")
     return name, path
 
 

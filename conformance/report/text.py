@@ -78,12 +78,12 @@ def findings_line(totals: Tally, severity_of: dict[str, Severity], warnings_fail
 
 def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Severity]) -> list[str]:
     """Passed or failed, claiming no more than the rules that ran, and what to do next."""
-    enabled = options.enabled_rules()
+    enabled, checked = options.enabled_rules(), options.checked_rules()
     skipped = [rule for rule in RULES if rule not in enabled]
     scope = "every event matches its schema and every session its lifecycle"
     if skipped:
         scope = (
-            f"the {plural(len(enabled), 'rule')} checked ({', '.join(r for r in RULES if r in enabled)}) found "
+            f"the {plural(len(checked), 'rule')} checked ({', '.join(r for r in RULES if r in checked)}) found "
             "nothing that fails"
         )
     lines = []
@@ -107,7 +107,8 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
         lines += [f"  - {rule} {RULES[rule].name}: {RULES[rule].fix}" for rule in failing[:NEXT_STEPS]]
         lines.append("  `telephony-conformance rules` explains every rule.")
     if skipped:
-        lines.append(f"Not checked (--select/--ignore): {', '.join(skipped)}; nothing is claimed about them.")
+        off = ", ".join(skipped)
+        lines.append(f"Not checked (--select/--ignore, or --severity off): {off}; nothing is claimed about them.")
     return lines
 
 

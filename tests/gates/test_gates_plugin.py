@@ -11,7 +11,8 @@ from _recordings import recording
 
 from conformance.rules import RULES
 
-N_RULES = len(RULES) - 2  # items per capture: C112 only with required actions, C113 is the baseline's
+# Items per capture: S205 only under strict, C112 only with required actions, C113 is the baseline's.
+N_RULES = len(RULES) - 3
 
 
 def test_severity_override_and_off(pytester: pytest.Pytester, defective: Path) -> None:
@@ -24,6 +25,10 @@ def test_severity_override_and_off(pytester: pytest.Pytester, defective: Path) -
     # S201 now warns (its item passes), C101 is skipped (no item), L302 fails as an error.
     result.assert_outcomes(passed=N_RULES - 2, failed=1)
     result.stdout.fnmatch_lines(["*FAILED*defective.ndjson*L302*"])
+    # The summary counts each rule under the severity this run gave it.
+    (findings,) = [line for line in result.stdout.lines if line.startswith("Findings:")]
+    errors, _, warnings = findings.partition("), ")
+    assert "S201" in warnings and "S201" not in errors and "L302" in errors, findings
 
 
 def test_fail_on_warning_and_never(pytester: pytest.Pytester, warned: Path) -> None:

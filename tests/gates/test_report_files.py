@@ -33,3 +33,23 @@ def test_an_unwritable_report_fails_before_checking(defective: Path, tmp_path: P
 def test_a_malformed_report_argument_is_a_usage_error(defective: Path) -> None:
     assert_usage_error(run_cli("check", str(defective), "--report", "json"), "FORMAT=PATH")
     assert_usage_error(run_cli("check", str(defective), "--report", "pdf=x.pdf"), "unknown format 'pdf'")
+
+
+def test_a_format_given_twice_or_a_report_to_stdout_is_a_usage_error(defective: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.sarif", tmp_path / "b.sarif"
+    twice = run_cli("check", str(defective), "--report", f"sarif={a}", "--report", f"sarif={b}")
+    assert_usage_error(twice, "--report sarif=… is given twice", "one file per format")
+    assert not a.exists() and not b.exists()
+    assert_usage_error(run_cli("check", str(defective), "--report", "json=-"), "use --format json")
+    assert not (tmp_path / "-").exists()
+
+
+def test_the_verdict_names_only_the_rules_that_ran(tmp_path: Path) -> None:
+    capture = tmp_path / "calls.ndjson"
+    capture.write_text('{"action":"dialin-ready","callClientId":"c","sipEndpoint":"sip:r@sip.daily.co","provider":"daily"}\n')
+    done = run_cli("check", str(capture), "--severity", "S202=off")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (passed,) = [line for line in done.stdout.splitlines() if line.startswith("Passed:")]
+    # Nothing is looked for by S205 without --strict, C112 without --require-actions, C113 without a baseline.
+    assert "S205" not in passed and "C112" not in passed and "C113" not in passed and "S202" not in passed
+    assert "Not checked (--select/--ignore, or --severity off): S202;" in done.stdout

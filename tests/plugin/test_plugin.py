@@ -13,7 +13,8 @@ from conformance.rules import RULES
 REPO = Path(__file__).resolve().parent.parent.parent
 SAMPLE = REPO / "examples" / "captured.ndjson"
 DATA = REPO / "tests" / "data"
-N_RULES = len(RULES) - 2  # items per capture: C112 only with required actions, C113 is the baseline's
+# Items per capture: S205 only under strict, C112 only with required actions, C113 is the baseline's.
+N_RULES = len(RULES) - 3
 GOOD = '{"action":"dialin-ready","callClientId":"c","sipEndpoint":"sip:r@sip.daily.co","provider":"daily"}'
 NO_ENDPOINT = '{"action":"dialin-ready","callClientId":"c","provider":"daily"}'  # S201
 
@@ -121,7 +122,7 @@ def test_strict_makes_warnings_fail(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=N_RULES)
     result.stdout.fnmatch_lines(["*--telephony-strict makes them fail*"])
     result = pytester.runpytest("--telephony-conformance", str(path), "--telephony-strict")
-    result.assert_outcomes(passed=N_RULES - 1, failed=1)
+    result.assert_outcomes(passed=N_RULES, failed=1)  # with S205's item, which --telephony-strict adds
     assert re.findall(r"answered\.ndjson:([0-9]+): L301 warning", result.stdout.str()) == ["1", "4"]
 
 
@@ -136,9 +137,9 @@ def test_partial(pytester: pytest.Pytester, defective: Path) -> None:
 def test_select_and_ignore(pytester: pytest.Pytester, defective: Path) -> None:
     result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-select", "S2,L303")
     n_s = sum(1 for r in RULES if r.startswith("S2"))
-    result.assert_outcomes(passed=n_s + 1 - 2, failed=2)
+    result.assert_outcomes(passed=n_s - 1 + 1 - 2, failed=2)  # S205 has no item without --telephony-strict
     result = pytester.runpytest("--telephony-conformance", str(defective), "--telephony-ignore", "s201,C")
-    result.assert_outcomes(passed=len(RULES) - sum(1 for r in RULES if r[0] == "C") - 2, failed=1)
+    result.assert_outcomes(passed=len(RULES) - sum(1 for r in RULES if r[0] == "C") - 2 - 1, failed=1)
 
 
 def test_exitfirst(pytester: pytest.Pytester, defective: Path) -> None:
