@@ -104,7 +104,8 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
                         yield (line, event)  # a WebhookItem
                         continue
                     if "action" not in event and "handler" in event:
-                        yield from _daily_python_line(line, event, tally, strict, coverage)
+                        found = _daily_python_line(line, event, tally, strict, coverage)
+                        yield from (_placed_items(raw, found) if columns else found)
                         continue
                     no_action += 1
                     yield _missing_action(line, event)
@@ -160,6 +161,18 @@ def check_lines(stream: IO[bytes], tally: Tally, options: Options) -> Iterator[F
         tally.other_events += other
         tally.unknown_telephony_events += unknown
         _count_surface(tally, "daily-js", client_events)
+
+
+def _placed_items(raw: bytes, items: Iterable[Finding | Record]) -> Iterator[Finding | Record]:
+    """The items of one line, its findings with their field's columns (:func:`.locate.placed`)."""
+    items = list(items)
+    findings = [item for item in items if type(item) is Finding]
+    if not findings:
+        yield from items
+        return
+    placed_findings = iter(placed(raw, findings))
+    for item in items:
+        yield next(placed_findings) if type(item) is Finding else item
 
 
 def _placed(raw: bytes, findings: Iterable[Finding], columns: bool) -> Iterable[Finding]:

@@ -84,6 +84,17 @@ def test_the_column_is_the_offending_fields(tmp_path: Path) -> None:
     assert columns["L303"] == "line"
 
 
+def test_a_daily_python_callback_s_field_has_its_column(tmp_path: Path) -> None:
+    capture = tmp_path / "bot.ndjson"
+    line = '{"handler":"on_dialin_connected","client":"c","data":{"sessionId":42,"sipCallId":"x@sip.daily.co"}}'
+    capture.write_text(line + "\n")
+    (result,) = sarif_of(str(capture), tmp_path=tmp_path)["runs"][0]["results"]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    start, end = line.index('"sessionId":42'), line.index(',"sipCallId"')
+    assert (region["startColumn"], region["endColumn"]) == (start + 1, end + 1)
+    assert result["properties"] == {"column": "field", "pointer": "/data/sessionId", "action": "on_dialin_connected"}
+
+
 def test_columns_count_characters_not_bytes(tmp_path: Path) -> None:
     capture = tmp_path / "wide.ndjson"
     line = '{"action":"dialin-ready","callClientId":"日本語🙂","provider":"daily","sipEndpoint":5}'
