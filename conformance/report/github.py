@@ -134,7 +134,7 @@ class GithubReporter(TextReporter):
             text = (
                 f"{' and '.join(parts)} more are not annotated: GitHub shows {MAX_ANNOTATIONS} error and "
                 f"{MAX_ANNOTATIONS} warning annotations per step. See them all: {where}`telephony-conformance check` "
-                "with --format text lists each, --report json=PATH or --report sarif=PATH keeps them."
+                "--format text --max-findings 0 lists each, --report json=PATH or --report sarif=PATH keeps them."
             )
         if known:
             text += (" " if text else "") + f"{known:,} known finding(s), which the baseline lists, are not annotated."
