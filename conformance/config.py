@@ -27,6 +27,7 @@ the wrong type, is an error that names the key and the file. ``reports`` is the 
 
 from __future__ import annotations
 
+import difflib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +156,9 @@ def load(path: Path) -> Config:
     for key, value in table.items():
         known = KEYS.get(key)
         if known is None:
-            raise ConfigError(f"{shown}: [tool.{TABLE}] has an unknown key {key!r} (known: {', '.join(KEYS)})")
+            close = difflib.get_close_matches(key.replace("_", "-"), KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(f"{shown}: [tool.{TABLE}] has an unknown key {key!r} ({hint}known: {', '.join(KEYS)})")
         name, read, expected = known
         read_value = read(value)
         if read_value is None:

@@ -134,7 +134,7 @@ def summary_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
     lines.append(findings_line(totals, severity_of, options.failing_level == "warning"))
     if totals.known_findings:
         known = plural(totals.known_findings, "finding")
-        lines.append(f"Known: {known} of these the baseline lists, which do not fail.")
+        lines.append(f"Known: {known} of these are listed in the baseline, and do not fail.")
     lines.append(coverage_line(totals))
     return lines + verdict_lines(totals, options, severity_of)
 

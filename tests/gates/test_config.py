@@ -74,7 +74,8 @@ def test_a_pyproject_without_the_table_is_passed_over(project: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "needles"),
     [
-        ("stritc = true", ["unknown key 'stritc'", "pyproject.toml"]),
+        ("stritc = true", ["unknown key 'stritc'", "did you mean 'strict'?", "pyproject.toml"]),
+        ("fail_on = 'never'", ["unknown key 'fail_on'", "did you mean 'fail-on'?"]),
         ('strict = "yes"', ["strict must be true or false"]),
         ("severity = { S201 = 1 }", ["severity must be a table"]),
         ('fail-on = "sometimes"', ["fail-on", "sometimes"]),
