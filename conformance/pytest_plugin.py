@@ -147,6 +147,10 @@ class CaptureRun(GeneratedItemsPlugin):
                 for rule in RULES.values()
                 if rule.id in enabled
             ]
+        baseline = self.known.baseline
+        if baseline is not None and rules.STALE_BASELINE_ENTRY.id in self.options.enabled_rules():
+            rule = rules.STALE_BASELINE_ENTRY
+            yield display_path(baseline.path), [(StaleBaselineItem, f"{rule.id} {rule.name}", {})]
 
     def result(self, path: str) -> _CaptureResult:
         """One capture's findings, checked on first use."""
@@ -198,11 +202,23 @@ class CaptureRun(GeneratedItemsPlugin):
 
     def stale(self) -> list[Finding]:
         """The baseline's stale entries (C113), once every capture has been checked."""
+        if not self.reported >= {display_path(path) for path in self.captures}:
+            return []
+        return self._stale_of(self.matched)
+
+    def stale_checking_all(self) -> list[Finding]:
+        """The baseline's stale entries, every capture checked in this process first (each
+        once: an item of a capture checked here already did it; under pytest-xdist, the
+        captures other processes checked are checked here again)."""
+        matched = {tuple(key) for path in self.captures for key in self.result(path).matched}
+        return self._stale_of(matched)
+
+    def _stale_of(self, matched: set[tuple[str, ...]]) -> list[Finding]:
         baseline = self.known.baseline
-        if baseline is None or not self.reported >= {display_path(path) for path in self.captures}:
+        if baseline is None:
             return []
         for key, entry in baseline.entries.items():
-            entry.matched = int(key in self.matched)
+            entry.matched = int(key in matched)
         return baseline.stale_findings(self.options)
 
     @pytest.hookimpl(tryfirst=True)
@@ -295,6 +311,30 @@ class CaptureRuleItem(ReportingItem):
         return display_path(self.capture), None, f"{display_path(self.capture)}::{self.rule_id}"
 
 
+class StaleBaselineItem(ReportingItem):
+    """Checks that every entry of the baseline still matches a finding (C113): fails listing
+    the stale ones, so that JUnit and the short summary show them as CaptureRuleItems do."""
+
+    def __init__(self, *, run: CaptureRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+
+    def runtest(self) -> None:
+        failing = [f for f in self.run.stale_checking_all() if self.run.options.fails(f)]
+        if failing:
+            baseline = self.run.known.baseline.path  # type: ignore[union-attr]
+            rule = rules.STALE_BASELINE_ENTRY
+            lines = [f"{plural(len(failing), 'entry', 'entries')} of {rule.id} {rule.name}: {rule.summary}"]
+            lines += [format_finding(baseline, f) for f in failing[: self.run.max_shown]]
+            if rule.fix:
+                lines.append(f"Where to fix: {rule.fix}")
+            raise CaptureRuleFailure("\n".join(lines), line=failing[0].line)
+
+    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        shown = display_path(self.run.known.baseline.path)  # type: ignore[union-attr]
+        return shown, None, f"{shown}::{rules.STALE_BASELINE_ENTRY.id}"
+
+
 def _check(
     path: str, options: Options, max_shown: int, unreadable: str | None, known: KnownFindings
 ) -> _CaptureResult:
@@ -319,4 +359,4 @@ def _check(
     return result
 
 
-__all__ = ["CaptureRuleItem", "CaptureRun"]
+__all__ = ["CaptureRuleItem", "CaptureRun", "StaleBaselineItem"]

@@ -73,13 +73,13 @@ def test_baseline_known_findings_pass_and_a_new_one_fails(pytester: pytest.Pytes
     again = pytester.path / "again.ndjson"
     again.write_text(recording(seed=2))
     passed = pytester.runpytest_subprocess("--telephony-conformance", str(again), "--telephony-baseline", str(baseline))
-    passed.assert_outcomes(passed=N_RULES)
+    passed.assert_outcomes(passed=N_RULES + 1)  # and the baseline's C113 item: no entry is stale
     with_new = pytester.path / "new.ndjson"
     with_new.write_text(recording(seed=3) + '{"action":"dialin-ready","callClientId":"c","provider":"daily"}\n')
     failed = pytester.runpytest_subprocess(
         "--telephony-conformance", str(with_new), "--telephony-baseline", str(baseline)
     )
-    failed.assert_outcomes(passed=N_RULES - 1, failed=1)
+    failed.assert_outcomes(passed=N_RULES, failed=1)
     failed.stdout.fnmatch_lines(["*9 findings of S201*", "*new.ndjson:*: S201 error: dialin-ready is missing*"])
     assert "dialin-ready is missing required field \"sipEndpoint\"" in failed.stdout.str()
 
@@ -95,10 +95,16 @@ def test_a_stale_baseline_entry_fails_the_session(pytester: pytest.Pytester, wor
         "--telephony-conformance", str(first), "--telephony-conformance", str(second),
         "--telephony-baseline", str(baseline), *workers,
     )
-    result.assert_outcomes(passed=2 * N_RULES)
+    # The baseline's own item fails, so JUnit XML and the short summary show it too.
+    result.assert_outcomes(passed=2 * N_RULES, failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
-        ["*Stale baseline entries (1 entry):*", "*baseline.json:*: C113 error: known finding C101*"]
+        [
+            "*1 entry of C113 stale-baseline-entry*",
+            "*Stale baseline entries (1 entry):*",
+            "*baseline.json:*: C113 error: known finding C101*",
+            "FAILED *baseline.json::C113 stale-baseline-entry*",
+        ]
     )
     fixed_too = pytester.runpytest_subprocess(
         "--telephony-conformance", str(first), "--telephony-conformance", str(second),
