@@ -237,6 +237,7 @@ class KnownFindings:
             finding = mark(finding)
             if finding.known is not None:
                 summary.known_findings += 1
+                summary.known_by_rule[finding.rule] = summary.known_by_rule.get(finding.rule, 0) + 1
             yield finding
 
     def finish(self, options: Options) -> tuple[CaptureSummary, list[Finding]] | None:

@@ -49,6 +49,8 @@ class Tally:
     findings_by_rule: dict[str, int] = field(default_factory=dict)
     #: Findings a baseline lists (``--baseline``): reported, counted above too, never failing.
     known_findings: int = 0
+    #: The known findings by rule id (counted in ``findings_by_rule`` too).
+    known_by_rule: dict[str, int] = field(default_factory=dict)
     #: Coverage (:mod:`.coverage`), with ``Options.coverage``: per ``"action field"``, the
     #: events where a documented field is present and not null, and where it is null.
     fields_present: dict[str, int] = field(default_factory=dict)

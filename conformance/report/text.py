@@ -95,12 +95,14 @@ def verdict_lines(totals: Totals, options: Options, severity_of: dict[str, Sever
             lines.append("The warnings above are doubtful, not violations; --strict makes them fail.")
     else:
         lines.append(f"Failed: {plural(len(totals.failed_captures), 'capture')} of {totals.captures:,}.")
+        # Ranked by the findings that fail: a baseline's known ones are not what to fix next.
+        new = {rule: n - totals.known_by_rule.get(rule, 0) for rule, n in totals.findings_by_rule.items()}
         failing = [
             rule
-            for rule in sorted(
-                rule_group_order(totals.findings_by_rule, severity_of), key=lambda r: -totals.findings_by_rule[r]
-            )
-            if rule in RULES and (severity_of.get(rule) is Severity.ERROR or options.failing_level == "warning")
+            for rule in sorted(rule_group_order(totals.findings_by_rule, severity_of), key=lambda r: -new[r])
+            if rule in RULES
+            and new[rule] > 0
+            and (severity_of.get(rule) is Severity.ERROR or options.failing_level == "warning")
         ]
         most = f", for the {NEXT_STEPS} rules with the most findings" if len(failing) > NEXT_STEPS else ""
         lines.append(f"Next (a capture is evidence: the fix is usually in the recorder or a forwarder){most}:")

@@ -162,3 +162,17 @@ def test_a_defects_kind_holds_no_value(first: str, second: str, line: int, numbe
     assert fingerprint(a) == fingerprint(b)
     other = rules.IDENTITY_CHANGED.finding(line, "x", action="dialout-stopped", pointer="/origin")
     assert fingerprint(other) != fingerprint(a)
+
+
+def test_the_next_steps_are_for_the_new_defects_not_the_known_ones(adopted: tuple[Path, Path], tmp_path: Path) -> None:
+    _, baseline = adopted
+    capture = tmp_path / "new.ndjson"
+    # Many known findings of other rules, one new L301 (answered without connected): the step to take is L301's.
+    answered = json.dumps(
+        {"action": "dialout-answered", "callClientId": "c", "sessionId": "new-1", "sipCallId": "n@x", "provider": "x"}
+    )
+    capture.write_text(recording(seed=5) + answered + "\n")
+    done = run_cli("check", str(capture), "--baseline", str(baseline), "--fail-on", "warning")
+    assert done.returncode == 1, done.stdout
+    steps = [line for line in done.stdout.splitlines() if line.startswith("  - ")]
+    assert [step.split()[1] for step in steps] == ["L301"], done.stdout
