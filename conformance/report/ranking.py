@@ -55,16 +55,20 @@ class MostImportant:
         # The first finding past that ranks them, in order, as if they had been ranked on offer.
         self._room = min(total, *self.caps)
         self._pending: list[tuple[str, Finding, Any]] | None = [] if self._room > 0 else None
+        self._counted = 0  # how many pending findings _offered counts
 
     @property
     def offered(self) -> list[int]:
         """Per kind, how many findings were offered."""
-        if self._pending is None:
+        pending = self._pending
+        if pending is None:
             return self._offered
-        counts = [0, 0, 0]
-        for _, finding, _ in self._pending:
-            counts[importance(finding)] += 1
-        return counts
+        if self._counted != len(pending):  # counted when asked (once a run ends), not on offer
+            counts = [0, 0, 0]
+            for _, finding, _ in pending:
+                counts[importance(finding)] += 1
+            self._offered, self._counted = counts, len(pending)
+        return self._offered
 
     def offer(self, path: str, finding: Finding, tag: Any = None) -> None:
         """Consider one finding of the capture at ``path`` (in the order they are found), with
@@ -75,6 +79,7 @@ class MostImportant:
                 pending.append((path, finding, tag))
                 return
             self._pending = None
+            self._offered = [0, 0, 0]
             for waiting in pending:
                 self._rank(*waiting)
         self._rank(path, finding, tag)
