@@ -54,6 +54,7 @@ class SarifReporter:
         self.out = out
         self.options = options
         self.kept = MostImportant(limit)
+        self.offer = self.kept.offer
         self.captures: list[str] = []
         # How many findings of each (capture, rule, event, pointer) came so far: numbers each
         # result among the same defects, so that GitHub keeps them apart. Bounded: past
@@ -65,10 +66,11 @@ class SarifReporter:
 
     def finding(self, path: str, finding: Finding) -> None:
         key = (path, finding.rule, finding.action, finding.pointer)
-        number = self.occurrences.get(key, 0) + 1
-        if number > 1 or len(self.occurrences) < _MAX_OCCURRENCE_KEYS:
-            self.occurrences[key] = number
-        self.kept.offer(path, finding, number)
+        occurrences = self.occurrences
+        number = occurrences.get(key, 0) + 1
+        if number > 1 or len(occurrences) < _MAX_OCCURRENCE_KEYS:
+            occurrences[key] = number
+        self.offer(path, finding, number)
 
     def end_capture(self, summary: CaptureSummary) -> None:
         pass
