@@ -22,6 +22,7 @@ from typing import IO, Any
 import orjson
 
 from .. import __version__
+from ..check.gc_tuning import collector_paused
 from ..check.tally import CaptureSummary
 from ..findings import Finding, Severity
 from ..fingerprint import fingerprint
@@ -76,6 +77,10 @@ class SarifReporter:
         pass
 
     def close(self, totals: Totals) -> None:
+        with collector_paused():  # the log is a tree of new containers, with no cycles
+            self._write()
+
+    def _write(self) -> None:
         selected = self.kept.selected()
         root = repository_root()
         baseline_used = any(f.known is not None for _, f, _ in selected)
