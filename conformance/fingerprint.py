@@ -35,18 +35,25 @@ _NUMBER = re.compile(r"[0-9][0-9,._]*")
 def defect_kind(finding: Finding) -> str:
     """The finding's message with its values blanked: the session id as ``<session>``, quoted
     text as ``"…"`` or ``'…'``, numbers as ``#``."""
-    return _blanked(finding.message, finding.session_id)
+    text = finding.message
+    session_id = finding.session_id
+    if session_id and session_id in text:
+        text = _blank_word(text, session_id, "<session>")
+    return _values_blanked(text)
 
 
 @functools.lru_cache(maxsize=4096)
-def _blanked(text: str, session_id: str | None) -> str:
-    """:func:`defect_kind` of one message: a defect that repeats repeats its message, so they
-    are remembered (a bounded number)."""
-    if session_id:
-        text = _blank_word(text, session_id, "<session>")
-    text = _DOUBLE_QUOTED.sub('"…"', text)
-    text = _SINGLE_QUOTED.sub("'…'", text)
-    text = _HEX.sub("0x#", text)
+def _values_blanked(text: str) -> str:
+    """``text`` with quoted text and numbers blanked. A defect that repeats repeats its
+    message, so they are remembered (a bounded number): keyed by the text alone, once its
+    session id is blanked, a message that does not name its session is remembered once for
+    all sessions."""
+    if '"' in text:
+        text = _DOUBLE_QUOTED.sub('"…"', text)
+    if "'" in text:
+        text = _SINGLE_QUOTED.sub("'…'", text)
+    if "0x" in text:
+        text = _HEX.sub("0x#", text)
     return _NUMBER.sub("#", text)
 
 

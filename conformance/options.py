@@ -105,6 +105,14 @@ class Options:
         """What fails the check: ``"error"``, ``"warning"`` or ``"never"``."""
         return self.fail_on or ("warning" if self.strict else "error")
 
+    def failing_severities(self) -> frozenset[Severity]:
+        """The severities whose findings fail the check, unless known: :meth:`fails` for a
+        reporter that asks it of every finding."""
+        level = self.failing_level
+        if level == "warning":
+            return frozenset((Severity.ERROR, Severity.WARNING))
+        return frozenset((Severity.ERROR,)) if level == "error" else frozenset()
+
     def fails(self, finding: Finding) -> bool:
         """Whether a finding makes the check fail under these options (a known one, which a
         baseline lists, never does)."""

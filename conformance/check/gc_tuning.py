@@ -50,3 +50,17 @@ def collecting_less() -> Iterator[None]:
         gc.set_threshold(*thresholds)
         if not frozen:
             gc.unfreeze()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection for a while: while a report builds its document at the end of a
+    run, tens of thousands of new containers with no cycles among them, which a collection
+    (and with them every container the check keeps) would walk only to find nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

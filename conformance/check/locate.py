@@ -15,6 +15,7 @@ column 1.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable
@@ -31,67 +32,122 @@ Span = tuple[int, int]
 #: The standard library's scanner of one JSON value (in C): ``scan(text, index) -> (value, end)``.
 _SCAN: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _SPACES = re.compile("[ \t\r\n]*")
+_SPACE_CHARACTERS = " \t\r\n"  # "" is in it too: at the end of the text, _skip_space decides
 
 
 def placed(raw: bytes, findings: Iterable[Finding]) -> list[Finding]:
     """``findings`` of the line ``raw``, each that names a field with that field's span
     (``Finding.span``; see :func:`field_span`); a line longer than :data:`MAX_LOCATED_BYTES`,
-    or one the walk cannot follow, leaves them as they are."""
-    findings = list(findings)
-    if len(raw) > MAX_LOCATED_BYTES or not any(f.pointer is not None for f in findings):
-        return findings
-    text = raw.decode("utf-8", "replace").rstrip("\r\n")
-    out = []
-    for finding in findings:
-        span = field_span(text, finding.pointer) if finding.pointer is not None else None
-        out.append(finding if span is None else _with_span(finding, span))
+    or one the walk cannot follow, leaves them as they are. The line is decoded only for a
+    finding that names a field, and the list given is returned when no finding changes."""
+    out = findings if isinstance(findings, list) else list(findings)
+    if len(raw) > MAX_LOCATED_BYTES:
+        return out
+    given = out
+    text = None
+    for index, finding in enumerate(given):
+        pointer = finding.pointer
+        if pointer is None:
+            continue
+        if text is None:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        span = field_span(text, pointer)
+        if span is not None:
+            if out is given:
+                out = given.copy()
+            out[index] = _with_span(finding, span)
     return out
 
 
+def _slot_setter(name: str) -> Any:
+    return Finding.__dict__[name].__set__
+
+
+# A placed finding is a copy of the finding with its span: built slot by slot, as
+# Finding(...) (whose frozen __init__ sets each field through object.__setattr__) costs twice
+# as much and dataclasses.replace several times as much, on every placed finding.
+_NEW: Any = object.__new__
+_COPIED = ("line", "rule", "severity", "message", "pointer", "action", "session_id", "hint", "known")
+if tuple(f.name for f in dataclasses.fields(Finding)) != (*_COPIED, "span"):  # pragma: no cover
+    raise AssertionError("Finding's fields changed: _with_span must copy each of them")
+_LINE, _RULE, _SEVERITY, _MESSAGE, _POINTER, _ACTION, _SESSION, _HINT, _KNOWN, _SPAN = map(
+    _slot_setter, (*_COPIED, "span")
+)
+
+
 def _with_span(f: Finding, span: Span) -> Finding:
-    # Positional: dataclasses.replace costs several times as much, on every placed finding.
-    return Finding(f.line, f.rule, f.severity, f.message, f.pointer, f.action, f.session_id, f.hint, f.known, span)
+    """``dataclasses.replace(f, span=span)``, faster."""
+    placed: Finding = _NEW(Finding)
+    _LINE(placed, f.line)
+    _RULE(placed, f.rule)
+    _SEVERITY(placed, f.severity)
+    _MESSAGE(placed, f.message)
+    _POINTER(placed, f.pointer)
+    _ACTION(placed, f.action)
+    _SESSION(placed, f.session_id)
+    _HINT(placed, f.hint)
+    _KNOWN(placed, f.known)
+    _SPAN(placed, span)
+    return placed
 
 
 def field_span(text: str, pointer: str) -> Span | None:
     """The span (see :func:`locate`) of the field ``pointer`` names in the JSON ``text``, or
     ``None`` when ``text`` is not JSON along the way."""
-    if _flat(text, pointer):
-        return _flat_span(text, pointer[1:])
+    if _searchable(text, pointer):
+        found, span = _searched_span(text, pointer[1:])
+        if found:
+            return span
     return walked_span(text, pointer)
 
 
-def _flat(text: str, pointer: str) -> bool:
-    """Whether ``text`` is one flat object without a backslash, and ``pointer`` names one of
-    its members plainly: most events with a finding. There every ``"`` opens or closes a
-    string, so a key is found by searching (:func:`_flat_span`) instead of walking members."""
+def _searchable(text: str, pointer: str) -> bool:
+    """Whether ``text`` is an object without a backslash, and ``pointer`` names one of its
+    members plainly: most events with a finding. There every ``"`` opens or closes a string,
+    so a member before the first nested object or array is found by searching for its key
+    (:func:`_searched_span`) instead of walking members."""
     return (
-        text[:1] == "{"
-        and text.rstrip()[-1:] == "}"
-        and text.find("{", 1) < 0
-        and "[" not in text
-        and "\\" not in text
-        and pointer.count("/") == 1
+        pointer.count("/") == 1
         and "~" not in pointer
         and '"' not in pointer
+        and text[:1] == "{"
+        and "\\" not in text
+        and text.rstrip()[-1:] == "}"
     )
 
 
-def _flat_span(text: str, token: str) -> Span | None:
-    """:func:`walked_span` of member ``token`` of the flat object ``text`` (see :func:`_flat`):
-    an occurrence of ``"token"`` after an even number of quotes is a string of the object's
-    own, and it is the key when a colon follows it."""
+def _searched_span(text: str, token: str) -> tuple[bool, Span | None]:
+    """``(True, span)`` with :func:`walked_span` of member ``token`` of the object ``text`` (see
+    :func:`_searchable`), or ``(False, None)`` when a search cannot tell it. Before the first
+    nested ``{`` or ``[`` everything is the object's own (a string holding one ends the search
+    there too): an occurrence of ``"token"`` there after an even number of quotes is a string
+    of the object's own, and it is the key when a colon follows it. Absent from an object with
+    nothing nested, the span is the whole object."""
+    brace, bracket = text.find("{", 1), text.find("[")
+    nested = min(brace, bracket) if brace >= 0 and bracket >= 0 else max(brace, bracket)
+    flat = nested < 0
+    if flat:
+        nested = len(text)
     quoted = f'"{token}"'
     at = text.find(quoted)
-    while at >= 0:
-        after = _skip_space(text, at + len(quoted))
-        if text.count('"', 0, at) % 2 == 0 and text[after : after + 1] == ":":
+    if at < 0:  # nowhere, so not a key of the object's: the whole object, which lacks it
+        return True, (1, len(text.rstrip()) + 1)
+    while 0 <= at < nested:
+        after = at + len(quoted)
+        if text[after : after + 1] != ":":
+            after = _skip_space(text, after)
+        if text[after : after + 1] == ":" and text.count('"', 0, at) % 2 == 0:
+            value = after + 1
+            if text[value : value + 1] in _SPACE_CHARACTERS:
+                value = _skip_space(text, value)
             try:
-                return at + 1, _value_end(text, _skip_space(text, after + 1)) + 1
-            except (ValueError, IndexError, StopIteration):
-                return None
+                return True, (at + 1, _value_end(text, value) + 1)
+            except (ValueError, IndexError, StopIteration, RecursionError):
+                return True, None
         at = text.find(quoted, at + 1)
-    return 1, len(text.rstrip()) + 1  # absent: the whole object
+    if flat:
+        return True, (1, len(text.rstrip()) + 1)  # absent: the whole object
+    return False, None
 
 
 def walked_span(text: str, pointer: str) -> Span | None:

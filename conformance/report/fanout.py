@@ -24,14 +24,15 @@ class FanOut:
     def __init__(self, reporters: Sequence[Reporter], files: Sequence[IO[str]] = ()) -> None:
         self.reporters = tuple(reporters)
         self.files = tuple(files)
+        self._findings = tuple(reporter.finding for reporter in self.reporters)
 
     def start_capture(self, path: str) -> None:
         for reporter in self.reporters:
             reporter.start_capture(path)
 
     def finding(self, path: str, finding: Finding) -> None:
-        for reporter in self.reporters:
-            reporter.finding(path, finding)
+        for finding_of in self._findings:
+            finding_of(path, finding)
 
     def end_capture(self, summary: CaptureSummary) -> None:
         for reporter in self.reporters:

@@ -49,6 +49,7 @@ class JunitReporter:
         self.root = repository_root()
         self.suites: list[ET.Element] = []
         self.cases: dict[str, _Case] = {}
+        self.failing = options.failing_severities()  # options.fails, asked of every finding
         self.started = time.monotonic()
         self.capture_started = self.started
 
@@ -60,7 +61,7 @@ class JunitReporter:
         case = self.cases.get(finding.rule)
         if case is None:
             case = self.cases[finding.rule] = _Case()
-        if self.options.fails(finding):
+        if finding.known is None and finding.severity in self.failing:
             case.failing_count += 1
             if len(case.failing) < MAX_SHOWN:
                 case.failing.append(finding)

@@ -8,7 +8,9 @@ Importance: new errors first, then new warnings, then known findings (a baseline
 them). Within each, findings are taken round-robin over the (capture, rule) pairs: the first
 finding of every rule in every capture comes before the second of any, so a rare defect is
 never crowded out by a frequent one; ties go to the earlier finding. Each kind keeps at most
-its cap in a heap, so memory is bounded by the caps, not by the capture.
+its cap in a heap, so memory is bounded by the caps, not by the capture. Until more findings are offered
+than the least cap, they are all kept in offered order and nothing is ranked: a run with
+few findings pays for none of it.
 """
 
 from __future__ import annotations
@@ -42,18 +44,49 @@ class MostImportant:
     def __init__(self, total: int, caps: tuple[int, int, int] | None = None) -> None:
         self.total = total
         self.caps = caps if caps is not None else (total, total, total)
-        self.offered = [0, 0, 0]  # findings offered, per kind
+        self._offered = [0, 0, 0]  # findings offered, per kind, once ranked
         # Per kind, a heap of (-ordinal, -sequence, path, finding, tag): its root is the least
         # important finding kept, the one a more important newcomer replaces.
         self._heaps: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
         self._ordinals: dict[tuple[str, str], int] = {}
         self._sequence = 0
+        # As long as no more are offered than the least of the caps, every finding is kept,
+        # in the order offered: they wait in _pending, unranked (most runs never reach a cap).
+        # The first finding past that ranks them, in order, as if they had been ranked on offer.
+        self._room = min(total, *self.caps)
+        self._pending: list[tuple[str, Finding, Any]] | None = [] if self._room > 0 else None
+        self._counted = 0  # how many pending findings _offered counts
+
+    @property
+    def offered(self) -> list[int]:
+        """Per kind, how many findings were offered."""
+        pending = self._pending
+        if pending is None:
+            return self._offered
+        if self._counted != len(pending):  # counted when asked (once a run ends), not on offer
+            counts = [0, 0, 0]
+            for _, finding, _ in pending:
+                counts[importance(finding)] += 1
+            self._offered, self._counted = counts, len(pending)
+        return self._offered
 
     def offer(self, path: str, finding: Finding, tag: Any = None) -> None:
         """Consider one finding of the capture at ``path`` (in the order they are found), with
         anything the caller wants back with it (``tag``)."""
+        pending = self._pending
+        if pending is not None:
+            if len(pending) < self._room:
+                pending.append((path, finding, tag))
+                return
+            self._pending = None
+            self._offered = [0, 0, 0]
+            for waiting in pending:
+                self._rank(*waiting)
+        self._rank(path, finding, tag)
+
+    def _rank(self, path: str, finding: Finding, tag: Any) -> None:
         kind = importance(finding)
-        self.offered[kind] += 1
+        self._offered[kind] += 1
         key = (path, finding.rule)
         ordinal = self._ordinals.get(key, 0)
         self._ordinals[key] = ordinal + 1
@@ -70,6 +103,8 @@ class MostImportant:
 
     def selected(self) -> list[tuple[str, Finding, Any]]:
         """The findings to show, ``(path, finding, tag)``, in the order they were offered."""
+        if self._pending is not None:
+            return list(self._pending)
         chosen: list[Any] = []
         for heap in self._heaps:
             room = self.total - len(chosen)

@@ -22,6 +22,7 @@ from typing import IO, Any
 import orjson
 
 from .. import __version__
+from ..check.gc_tuning import collector_paused
 from ..check.tally import CaptureSummary
 from ..findings import Finding, Severity
 from ..fingerprint import fingerprint
@@ -54,6 +55,7 @@ class SarifReporter:
         self.out = out
         self.options = options
         self.kept = MostImportant(limit)
+        self.offer = self.kept.offer
         self.captures: list[str] = []
         # How many findings of each (capture, rule, event, pointer) came so far: numbers each
         # result among the same defects, so that GitHub keeps them apart. Bounded: past
@@ -65,15 +67,20 @@ class SarifReporter:
 
     def finding(self, path: str, finding: Finding) -> None:
         key = (path, finding.rule, finding.action, finding.pointer)
-        number = self.occurrences.get(key, 0) + 1
-        if number > 1 or len(self.occurrences) < _MAX_OCCURRENCE_KEYS:
-            self.occurrences[key] = number
-        self.kept.offer(path, finding, number)
+        occurrences = self.occurrences
+        number = occurrences.get(key, 0) + 1
+        if number > 1 or len(occurrences) < _MAX_OCCURRENCE_KEYS:
+            occurrences[key] = number
+        self.offer(path, finding, number)
 
     def end_capture(self, summary: CaptureSummary) -> None:
         pass
 
     def close(self, totals: Totals) -> None:
+        with collector_paused():  # the log is a tree of new containers, with no cycles
+            self._write()
+
+    def _write(self) -> None:
         selected = self.kept.selected()
         root = repository_root()
         baseline_used = any(f.known is not None for _, f, _ in selected)
@@ -131,18 +138,24 @@ def _artifact(uri: str, inside: bool) -> dict[str, Any]:
 def _result(finding: Finding, number: int, artifact: dict[str, Any], baseline_used: bool) -> dict[str, Any]:
     """One finding as a SARIF result; ``number`` counts it among the same defects of its
     capture, ``artifact`` is its capture's location (:func:`_artifact`)."""
-    line = max(finding.line, 1)  # line 0, the capture as a whole, is shown on its first line
-    start, end = finding.span or (1, 2)
+    line = finding.line if finding.line > 1 else 1  # line 0, the capture as a whole, is shown on its first line
+    span = finding.span
+    start, end = span if span else (1, 2)
     digest = fingerprint(finding)
-    properties: dict[str, Any] = {"column": "field" if finding.span else "line"}
-    for name, value in (("pointer", finding.pointer), ("action", finding.action), ("sessionId", finding.session_id)):
-        if value is not None:
-            properties[name] = value
+    properties: dict[str, Any] = {"column": "field" if span else "line"}
+    if finding.pointer is not None:
+        properties["pointer"] = finding.pointer
+    if finding.action is not None:
+        properties["action"] = finding.action
+    if finding.session_id is not None:
+        properties["sessionId"] = finding.session_id
+    hint = finding.hint
+    rule = finding.rule
     result: dict[str, Any] = {
-        "ruleId": finding.rule,
-        "ruleIndex": _RULE_INDEX[finding.rule],
+        "ruleId": rule,
+        "ruleIndex": _RULE_INDEX[rule],
         "level": _LEVEL[finding.severity],
-        "message": {"text": finding.message + (f" (hint: {finding.hint})" if finding.hint else "")},
+        "message": {"text": f"{finding.message} (hint: {hint})" if hint else finding.message},
         "locations": [
             {
                 "physicalLocation": {
@@ -154,12 +167,13 @@ def _result(finding: Finding, number: int, artifact: dict[str, Any], baseline_us
         "partialFingerprints": {FINGERPRINT_KEY: digest, "primaryLocationLineHash": f"{digest[:16]}:{number}"},
         "properties": properties,
     }
+    known = finding.known
     if baseline_used:
-        result["baselineState"] = "unchanged" if finding.known is not None else "new"
-    if finding.known is not None:
+        result["baselineState"] = "unchanged" if known is not None else "new"
+    if known is not None:
         suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
-        if finding.known:
-            suppression["justification"] = finding.known
+        if known:
+            suppression["justification"] = known
         result["suppressions"] = [suppression]
     return result
 

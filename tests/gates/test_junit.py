@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import junitparser
+import pytest
 from _gates import GOOD, NO_ENDPOINT, SAMPLE, run_cli
 
+from conformance.findings import Finding, Severity
+from conformance.options import Options
 from conformance.rules import RULES
 
 
@@ -73,3 +76,14 @@ def test_hostile_text_stays_well_formed_xml(tmp_path: Path) -> None:
     (case,) = [case for suite in xml for case in suite if not case.is_passed]
     assert case.name.startswith("S203")
     assert '"<x>&\\x00\\x1b]]>"' in case.result[0].text  # read back as it was written, escaped
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("fail_on", [None, "error", "warning", "never"])
+def test_the_failing_severities_are_what_fails(strict: bool, fail_on: str | None) -> None:
+    options = Options(strict=strict, fail_on=fail_on)
+    for severity in Severity:
+        for known in (None, "", "accepted"):
+            finding = Finding(1, "S201", severity, "m", known=known)
+            expected = options.fails(finding)
+            assert (known is None and severity in options.failing_severities()) is expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -85,3 +86,29 @@ def test_a_flat_object_is_searched_to_the_same_span_as_a_walk(
     for key in [*event, absent]:
         pointer = json_pointer((key,))
         assert field_span(text, pointer) == walked_span(text, pointer), (text, pointer)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    event=st.dictionaries(_KEY, _JSON, max_size=6),
+    absent=_KEY,
+    spaced=st.booleans(),
+    ascii_only=st.booleans(),
+)
+def test_a_member_before_anything_nested_is_searched_to_the_same_span_as_a_walk(
+    event: dict[str, Any], absent: str, spaced: bool, ascii_only: bool
+) -> None:
+    separators = (", ", ": ") if spaced else (",", ":")
+    text = json.dumps(event, separators=separators, ensure_ascii=ascii_only)
+    for key in [*event, absent]:
+        pointer = json_pointer((key,))
+        assert field_span(text, pointer) == walked_span(text, pointer), (text, pointer)
+
+
+def test_a_placed_finding_is_the_finding_with_its_span() -> None:
+    finding = rules.WRONG_TYPE.finding(3, "m", pointer="/a", action="x", session_id="s", hint="h")
+    finding = dataclasses.replace(finding, known="k")
+    (found,) = placed(b'{"a":{"b":[1]},"c":2}', [finding])
+    assert found == dataclasses.replace(finding, span=(2, 15))
+    given = [rules.INVALID_JSON.finding(1, "m")]
+    assert placed(b'{"a":1}', given) is given  # nothing to place: the list as it was

@@ -51,3 +51,17 @@ def test_memory_is_bounded_by_the_caps() -> None:
     assert max(len(heap) for heap in kept._heaps) == 10
     assert [f.line for _, f, _ in kept.selected()] == list(range(10))
     assert kept.omitted == 100_000 - 10
+
+
+def test_findings_within_the_caps_wait_unranked_and_the_first_past_them_ranks_them() -> None:
+    kept = MostImportant(10)
+    for line in range(10):
+        kept.offer("a", Finding(line, "S201" if line % 2 else "L301", Severity.ERROR, "m"), line)
+    assert [tag for _, _, tag in kept.selected()] == list(range(10))
+    assert (kept.offered, kept.omitted) == ([10, 0, 0], 0)
+    for line in range(10, 100_000):
+        kept.offer("a", Finding(line, "S201", Severity.ERROR, "m"), line)
+    assert kept._pending is None
+    assert max(len(heap) for heap in kept._heaps) == 10
+    assert [tag for _, _, tag in kept.selected()] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert (kept.offered, kept.omitted) == ([100_000, 0, 0], 100_000 - 10)
