@@ -68,26 +68,6 @@ def test_hostile_lines_are_not_walked() -> None:
     assert placed(b'{"a":1}', [unnamed]) == [unnamed]
 
 
-_FLAT_VALUE = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    event=st.dictionaries(_KEY, _FLAT_VALUE, max_size=6),
-    absent=_KEY,
-    spaced=st.booleans(),
-    ascii_only=st.booleans(),
-)
-def test_a_flat_object_is_searched_to_the_same_span_as_a_walk(
-    event: dict[str, Any], absent: str, spaced: bool, ascii_only: bool
-) -> None:
-    separators = (", ", ": ") if spaced else (",", ":")
-    text = json.dumps(event, separators=separators, ensure_ascii=ascii_only)
-    for key in [*event, absent]:
-        pointer = json_pointer((key,))
-        assert field_span(text, pointer) == walked_span(text, pointer), (text, pointer)
-
-
 @settings(max_examples=500, deadline=None)
 @given(
     event=st.dictionaries(_KEY, _JSON, max_size=6),
