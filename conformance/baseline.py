@@ -132,8 +132,13 @@ class Baseline:
         if rule.id not in options.enabled_rules():
             return []
         severity = options.severity_of(rule.id)
+        # An entry of a rule this run did not look for (--select, --severity off, L302 under
+        # --partial) is not stale: its defect may be there still.
+        checked = options.checked_rules()
         out = []
         for entry in self.stale():
+            if entry.rule not in checked:
+                continue
             what = f"{entry.rule} {entry.event or '(no event)'} {entry.pointer or '(no field)'}: {entry.kind}"
             finding = rule.finding(
                 entry.line,
@@ -240,19 +245,20 @@ class KnownFindings:
                 summary.known_by_rule[finding.rule] = summary.known_by_rule.get(finding.rule, 0) + 1
             yield finding
 
-    def finish(self, options: Options) -> tuple[CaptureSummary, list[Finding]] | None:
+    def finish(self, options: Options, judge: bool = True) -> tuple[CaptureSummary, list[Finding]] | None:
         """Write the new baseline, if one is asked for (``BaselineError`` when it cannot be);
         then the stale entries of the one read, as the findings of a capture of their own (the
-        baseline file, whose lines they name), or ``None`` when there are none."""
+        baseline file, whose lines they name), or ``None`` when there are none, or when not to
+        ``judge`` them (a capture could not be read whole: its findings are unknown)."""
         if self.writer is not None:
             self.writer.write()
             return None
-        if self.baseline is None:
+        if self.baseline is None or not judge:
             return None
         stale = self.baseline.stale_findings(options)
         if not stale:
             return None
-        summary = CaptureSummary(self.baseline.path)
+        summary = CaptureSummary(self.baseline.path, is_baseline=True)
         for finding in stale:
             if finding.severity is Severity.ERROR:
                 summary.errors += 1

@@ -274,7 +274,8 @@ def _check(
         reporter.end_capture(summary)
         totals.add_capture(summary, failed)
     try:
-        stale = known.finish(options)
+        # A capture not read whole (C110) may hold a known defect: no entry is judged stale.
+        stale = known.finish(options, judge=not totals.findings_by_rule.get(rules.UNREADABLE.id))
     except BaselineError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -76,11 +76,12 @@ class Options:
     def checked_rules(self) -> frozenset[str]:
         """The enabled rules this run can find anything for, and so may claim to have checked:
         ``S205`` only under ``strict``, ``C112`` only with ``require_actions``, ``C113`` only
-        with a ``baseline``."""
+        with a ``baseline``, ``L302`` never under ``partial``."""
         idle = {
             rules.UNDOCUMENTED_FIELD.id: not self.strict,
             rules.REQUIRED_ACTION_MISSING.id: not self.require_actions,
             rules.STALE_BASELINE_ENTRY.id: not self.baseline,
+            rules.STOPPED_WITHOUT_START.id: self.partial,
         }
         return frozenset(rule for rule in self.enabled_rules() if not idle.get(rule))
 

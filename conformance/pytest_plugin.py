@@ -30,7 +30,7 @@ from .check.gc_tuning import collecting_less
 from .config import ConfigError, merged
 from .config import load_nearest as load_config
 from .escape import display_path, printable
-from .findings import Finding
+from .findings import Finding, Severity
 from .options import Options, add_check_options, flag_values, options_from, with_defaults
 from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
 from .report.text import counts_lines, findings_line, format_finding, plural, skipped_files_line
@@ -181,7 +181,11 @@ class CaptureRun(GeneratedItemsPlugin):
         self.sent.add(path)
         result = self.result(path)
         warnings = [
-            format_finding(path, f) for rule, shown in result.shown.items() if rule not in result.failing for f in shown
+            format_finding(path, f)
+            for rule, shown in result.shown.items()
+            if rule not in result.failing
+            for f in shown
+            if f.severity is Severity.WARNING and f.known is None  # known errors are not doubtful ones
         ]
         counts = {**result.summary.as_dict(), "path": display_path(path)}
         return {
@@ -204,14 +208,18 @@ class CaptureRun(GeneratedItemsPlugin):
         """The baseline's stale entries (C113), once every capture has been checked."""
         if not self.reported >= {display_path(path) for path in self.captures}:
             return []
-        return self._stale_of(self.matched)
+        unread = any(summary.get("findingsByRule", {}).get(rules.UNREADABLE.id) for summary in self.summaries.values())
+        return [] if unread else self._stale_of(self.matched)
 
     def stale_checking_all(self) -> list[Finding]:
         """The baseline's stale entries, every capture checked in this process first (each
         once: an item of a capture checked here already did it; under pytest-xdist, the
         captures other processes checked are checked here again)."""
-        matched = {tuple(key) for path in self.captures for key in self.result(path).matched}
-        return self._stale_of(matched)
+        results = [self.result(path) for path in self.captures]
+        # A capture not read whole (C110) may hold a known defect: no entry is judged stale.
+        if any(result.unreadable is not None or result.counts.get(rules.UNREADABLE.id) for result in results):
+            return []
+        return self._stale_of({tuple(key) for result in results for key in result.matched})
 
     def _stale_of(self, matched: set[tuple[str, ...]]) -> list[Finding]:
         baseline = self.known.baseline

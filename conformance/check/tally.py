@@ -125,6 +125,8 @@ class CaptureSummary(Tally):
     """What one capture held and what was found in it."""
 
     path: str
+    #: The "capture" of a baseline's stale entries (C113), which reports list as the baseline file.
+    is_baseline: bool = False
 
     @classmethod
     def from_dict(cls, counts: dict[str, Any]) -> CaptureSummary:

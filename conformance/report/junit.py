@@ -19,7 +19,7 @@ from typing import IO
 from ..check.tally import CaptureSummary
 from ..findings import Finding
 from ..options import Options
-from ..rules import RULES
+from ..rules import RULES, STALE_BASELINE_ENTRY
 from .base import Totals
 from .paths import relative_path, repository_root
 from .text import format_finding
@@ -78,8 +78,11 @@ class JunitReporter:
         for name, value in (("lines", summary.lines), ("events", summary.events), ("sessions", summary.sessions)):
             ET.SubElement(props, "property", name=name, value=str(value))
         failures = 0
-        # A rule with findings that is not among the enabled ones (none today) still gets its case.
-        rules = [*self.enabled, *(RULES[r] for r in self.cases if r not in {rule.id for rule in self.enabled})]
+        # A baseline's suite holds its C113 case alone, a capture's suite every other rule checked;
+        # a rule with findings that is not among them (none today) still gets its case.
+        stale_id = STALE_BASELINE_ENTRY.id
+        listed = [r for r in self.enabled if (r.id == stale_id) == summary.is_baseline]
+        rules = [*listed, *(RULES[r] for r in self.cases if r not in {rule.id for rule in listed})]
         for rule in rules:
             case = self.cases.get(rule.id, _Case())
             element = ET.SubElement(

@@ -48,7 +48,8 @@ class MostImportant:
         # Per kind, a heap of (-ordinal, -sequence, path, finding, tag): its root is the least
         # important finding kept, the one a more important newcomer replaces.
         self._heaps: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-        self._ordinals: dict[tuple[str, str], int] = {}
+        # Per (capture, rule, kind): a rule's known findings do not push back its first new one.
+        self._ordinals: dict[tuple[str, str, int], int] = {}
         self._sequence = 0
         # As long as no more are offered than the least of the caps, every finding is kept,
         # in the order offered: they wait in _pending, unranked (most runs never reach a cap).
@@ -87,7 +88,7 @@ class MostImportant:
     def _rank(self, path: str, finding: Finding, tag: Any) -> None:
         kind = importance(finding)
         self._offered[kind] += 1
-        key = (path, finding.rule)
+        key = (path, finding.rule, kind)
         ordinal = self._ordinals.get(key, 0)
         self._ordinals[key] = ordinal + 1
         cap = self.caps[kind]

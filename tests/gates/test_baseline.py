@@ -3,12 +3,14 @@ recorded again pass, a fixed one leaves a stale entry that fails, a new one fail
 
 from __future__ import annotations
 
+import gzip
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _gates import assert_usage_error, run_cli, sarif_validator
+from _gates import REPO, assert_usage_error, run_cli, sarif_validator
 from _recordings import DEFECTS, recording
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -176,3 +178,40 @@ def test_the_next_steps_are_for_the_new_defects_not_the_known_ones(adopted: tupl
     assert done.returncode == 1, done.stdout
     steps = [line for line in done.stdout.splitlines() if line.startswith("  - ")]
     assert [step.split()[1] for step in steps] == ["L301"], done.stdout
+
+
+def test_entries_of_rules_not_looked_for_are_not_stale(tmp_path: Path) -> None:
+    capture = tmp_path / "defective.ndjson"
+    capture.write_text((REPO / "examples" / "defective.ndjson").read_text())  # S201, S203, L303, L302
+    baseline = tmp_path / "b.json"
+    assert run_cli("check", str(capture), "--write-baseline", str(baseline)).returncode == 0
+    for options in (["--partial"], ["--severity", "L302=off"], ["--select", "S2,C113"], ["--ignore", "L3"]):
+        done = run_cli("check", str(capture), "--baseline", str(baseline), *options)
+        assert "C113" not in done.stdout, (options, done.stdout)
+        assert done.returncode == 0, (options, done.stdout)
+
+
+def test_no_entry_is_judged_stale_when_a_capture_cannot_be_read_whole(tmp_path: Path) -> None:
+    capture = tmp_path / "defective.ndjson"
+    capture.write_text((REPO / "examples" / "defective.ndjson").read_text())
+    baseline = tmp_path / "b.json"
+    assert run_cli("check", str(capture), "--write-baseline", str(baseline)).returncode == 0
+    truncated = tmp_path / "cut.ndjson.gz"
+    truncated.write_bytes(gzip.compress(capture.read_bytes())[:12])  # C110: the known defects may be past the cut
+    done = run_cli("check", str(truncated), "--baseline", str(baseline))
+    assert "C110" in done.stdout and "C113" not in done.stdout, done.stdout
+
+
+def test_the_junit_report_gives_the_baseline_its_c113_case_alone(adopted: tuple[Path, Path], tmp_path: Path) -> None:
+    _, baseline = adopted
+    capture = tmp_path / "fixed.ndjson"
+    capture.write_text(recording(seed=2, fixed=frozenset({"truncated-line"})))
+    junit = tmp_path / "junit.xml"
+    done = run_cli("check", str(capture), "--baseline", str(baseline), "--report", f"junit={junit}")
+    assert done.returncode == 1, done.stdout
+    root = ET.parse(junit).getroot()
+    suites = {suite.get("name"): [case.get("name") for case in suite.iter("testcase")] for suite in root}
+    (baseline_suite,) = [cases for name, cases in suites.items() if name.endswith("telephony-baseline.json")]
+    assert baseline_suite == ["C113 stale-baseline-entry"]
+    (capture_suite,) = [cases for name, cases in suites.items() if name.endswith("fixed.ndjson")]
+    assert "C113 stale-baseline-entry" not in capture_suite and "S201 missing-required-field" in capture_suite

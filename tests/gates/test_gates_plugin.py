@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _gates import SAMPLE, run_cli
+from _gates import REPO, SAMPLE, run_cli
 from _recordings import recording
 
 from conformance.rules import RULES
@@ -111,3 +111,16 @@ def test_a_stale_baseline_entry_fails_the_session(pytester: pytest.Pytester, wor
         "--telephony-baseline", str(baseline), "--telephony-severity", "C113=warning", *workers,
     )
     assert fixed_too.ret == 0
+
+
+def test_known_errors_are_not_listed_as_warnings(pytester: pytest.Pytester) -> None:
+    capture = pytester.path / "defective.ndjson"
+    capture.write_text((REPO / "examples" / "defective.ndjson").read_text())  # S201, S203, L303, L302
+    baseline = pytester.path / "b.json"
+    assert run_cli("check", str(capture), "--write-baseline", str(baseline)).returncode == 0
+    args = ["--telephony-conformance", str(capture), "--telephony-baseline", str(baseline)]
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == 0
+    out = result.stdout.str()
+    warnings = out.split("Warnings (doubtful", 1)[1] if "Warnings (doubtful" in out else ""
+    assert " error: " not in warnings, out

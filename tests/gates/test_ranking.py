@@ -29,11 +29,14 @@ def test_selected_are_the_most_important_in_offered_order(
     for index, (path, finding) in enumerate(offered):
         kept.offer(path, finding, index)
     # The same choice, made with everything in memory.
-    ordinal: dict[tuple[str, str], int] = {}
+    # Round-robin over (capture, rule) within each kind: a rule's known findings do not push
+    # back its new ones.
+    ordinal: dict[tuple[str, str, int], int] = {}
     ranked = []
     for index, (path, finding) in enumerate(offered):
-        n = ordinal.get((path, finding.rule), 0)
-        ordinal[(path, finding.rule)] = n + 1
+        key = (path, finding.rule, importance(finding))
+        n = ordinal.get(key, 0)
+        ordinal[key] = n + 1
         ranked.append((importance(finding), n, index))
     chosen: list[int] = []
     for kind in range(3):
@@ -65,3 +68,13 @@ def test_findings_within_the_caps_wait_unranked_and_the_first_past_them_ranks_th
     assert max(len(heap) for heap in kept._heaps) == 10
     assert [tag for _, _, tag in kept.selected()] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert (kept.offered, kept.omitted) == ([100_000, 0, 0], 100_000 - 10)
+
+
+def test_a_rule_s_first_new_error_comes_before_other_rules_later_ones_whatever_its_known_findings() -> None:
+    kept = MostImportant(3, (3, 3, 3))
+    for line in range(50):
+        kept.offer("a.ndjson", Finding(line, "S202", Severity.ERROR, "m", known=""))  # known ones
+    for line in range(50, 55):
+        kept.offer("a.ndjson", Finding(line, "S203", Severity.ERROR, "m"))
+    kept.offer("a.ndjson", Finding(99, "S202", Severity.ERROR, "m"))  # the one new S202
+    assert [(f.rule, f.line) for _, f, _ in kept.selected()] == [("S203", 50), ("S203", 51), ("S202", 99)]
