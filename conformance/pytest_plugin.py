@@ -334,6 +334,8 @@ class StaleBaselineItem(ReportingItem):
             rule = rules.STALE_BASELINE_ENTRY
             lines = [f"{plural(len(failing), 'entry', 'entries')} of {rule.id} {rule.name}: {rule.summary}"]
             lines += [format_finding(baseline, f) for f in failing[: self.run.max_shown]]
+            if len(failing) > self.run.max_shown:
+                lines.append(f"... and {len(failing) - self.run.max_shown:,} more (--telephony-max-findings)")
             if rule.fix:
                 lines.append(f"Where to fix: {rule.fix}")
             raise CaptureRuleFailure("\n".join(lines), line=failing[0].line)
