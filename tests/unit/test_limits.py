@@ -19,30 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _ranges import joined_findings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.check import CaptureSummary, check_file, check_stream, parallel, pipeline, reading
 from conformance.check.lines import check_lines
 from conformance.check.parallel import check_lines_parallel
-from conformance.check.ranges import RangeSessions, join
 from conformance.check.reading import BLOCK_BYTES, read_lines
 from conformance.check.sessions import SessionTracker
 from conformance.check.tally import MAX_UNKNOWN_NAMES, OTHER_NAMES, Tally
-from conformance.findings import FIELD_LIMIT, NAME_LIMIT, Finding
+from conformance.findings import FIELD_LIMIT, NAME_LIMIT
 from conformance.options import Options
-
-
-def _findings(items: Any) -> list[Finding]:
-    """The findings of the parallel line stage's items, each range's sessions joined in turn."""
-    tracker = SessionTracker()
-    out: list[Finding] = []
-    for item in items:
-        if isinstance(item, RangeSessions):
-            out += join(tracker, item)
-        elif isinstance(item, Finding):
-            out.append(item)
-    return out
 
 
 class _CountingFile(io.FileIO):
@@ -78,7 +66,7 @@ def test_a_long_line_is_read_once_in_parallel_mode(monkeypatch: pytest.MonkeyPat
     _CountingFile.read_bytes = 0
     with ThreadPoolExecutor(2) as threads:
         items = check_lines_parallel(str(path), Tally(), Options(), 2, executor=threads, chunk_bytes=4096)
-        assert [f.rule for f in _findings(items)] == ["C107"]
+        assert [f.rule for f in joined_findings(items)] == ["C107"]
     assert _CountingFile.read_bytes <= 3 * path.stat().st_size
 
 

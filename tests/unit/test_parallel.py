@@ -12,12 +12,12 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _ranges import joined_findings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sessions import dialin_session
@@ -33,8 +33,6 @@ from conformance.check.parallel import (
     file_identity,
     plan_workers,
 )
-from conformance.check.ranges import RangeSessions, join
-from conformance.check.sessions import SessionTracker
 from conformance.check.tally import Tally as LineTally
 from conformance.findings import Finding, Severity
 from conformance.options import Options
@@ -93,18 +91,6 @@ def assert_same(parallel_result: Result, expected: Result) -> None:
     for got, want in zip(got_findings, want_findings, strict=False):
         assert got == want
     assert len(got_findings) == len(want_findings)
-
-
-def _findings(items: Iterable[Any]) -> list[Finding]:
-    """The findings of the parallel line stage's items, a worker's sessions adopted in turn."""
-    tracker = SessionTracker()
-    out: list[Finding] = []
-    for item in items:
-        if isinstance(item, RangeSessions):
-            out += join(tracker, item)
-        elif isinstance(item, Finding):
-            out.append(item)
-    return out
 
 
 # --- building captures --------------------------------------------------------------------
@@ -499,7 +485,7 @@ def test_a_read_error_in_one_range_ends_the_check_there(monkeypatch: pytest.Monk
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     with ThreadPoolExecutor(2) as threads:
         items = check_lines_parallel(str(path), LineTally(), Options(), 2, executor=threads, chunk_bytes=320)
-        c110 = [(f.line, f.rule) for f in _findings(items)]
+        c110 = [(f.line, f.rule) for f in joined_findings(items)]
         assert c110 == [(11, "C110")]  # the first range held 10 lines; the second broke off at its top
         # Ranges still running when the check stopped finished before their folder went.
         assert list(temp.iterdir()) == []
