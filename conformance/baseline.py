@@ -228,10 +228,6 @@ class KnownFindings:
         baseline = Baseline.load(read) if read else None
         return cls(baseline, BaselineWriter(write, baseline) if write else None)
 
-    @property
-    def active(self) -> bool:
-        return self.baseline is not None or self.writer is not None
-
     def marked(self, findings: Iterable[Finding], summary: Tally) -> Iterator[Finding]:
         """``findings``, the known ones marked (and counted in ``summary.known_findings``)."""
         mark = self.writer.add if self.writer is not None else self.baseline.mark if self.baseline else None

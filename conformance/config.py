@@ -199,8 +199,3 @@ def merged(flags: dict[str, Any], config: Config) -> dict[str, Any]:
     if flags.get("severity") is not None and config.get("severity"):
         out["severity"] = [*config.get("severity"), *flags["severity"]]
     return out
-
-
-def describe(config: Config) -> str:
-    """Where the configuration came from, for messages."""
-    return display_path(config.path) if config.path is not None else "(no configuration)"

@@ -14,6 +14,7 @@ folder, with or without a conftest.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -34,7 +35,7 @@ from .findings import Finding, Severity
 from .options import Options, add_check_options, flag_values, options_from, with_defaults
 from .pytest_support import GeneratedItemsPlugin, ReportedFailure, ReportingItem, TargetItems
 from .report.text import counts_lines, findings_line, format_finding, plural, skipped_files_line
-from .rules import RULES
+from .rules import RULES, Rule
 from .schemas import schema_version
 
 _RUN = "telephony-conformance-run"
@@ -122,7 +123,6 @@ class CaptureRun(GeneratedItemsPlugin):
         self.known = known or KnownFindings()
         # The baseline entries each capture's findings matched, from every process (xdist).
         self.matched: set[tuple[str, ...]] = set()
-        self.reported: set[str] = set()
         self.scan = scan
         self.captures = scan.files
         self.max_shown = options.max_findings or sys.maxsize
@@ -202,11 +202,12 @@ class CaptureRun(GeneratedItemsPlugin):
                 self.summaries[value["path"]] = value["summary"]
                 self.warnings[value["path"]] = value["warnings"]
                 self.matched.update(tuple(key) for key in value.get("baseline", ()))
-                self.reported.add(value["path"])
 
+    @functools.cached_property
     def stale(self) -> list[Finding]:
-        """The baseline's stale entries (C113), once every capture has been checked."""
-        if not self.reported >= {display_path(path) for path in self.captures}:
+        """The baseline's stale entries (C113), once every capture has been checked (asked at
+        the session's end: by its exit status, then its summary)."""
+        if not self.summaries.keys() >= {display_path(path) for path in self.captures}:
             return []
         unread = any(summary.get("findingsByRule", {}).get(rules.UNREADABLE.id) for summary in self.summaries.values())
         return [] if unread else self._stale_of(self.matched)
@@ -217,7 +218,7 @@ class CaptureRun(GeneratedItemsPlugin):
         captures other processes checked are checked here again)."""
         results = [self.result(path) for path in self.captures]
         # A capture not read whole (C110) may hold a known defect: no entry is judged stale.
-        if any(result.unreadable is not None or result.counts.get(rules.UNREADABLE.id) for result in results):
+        if any(result.summary.findings_by_rule.get(rules.UNREADABLE.id) for result in results):
             return []
         return self._stale_of({tuple(key) for result in results for key in result.matched})
 
@@ -231,7 +232,7 @@ class CaptureRun(GeneratedItemsPlugin):
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if any(self.options.fails(finding) for finding in self.stale()) and session.exitstatus == 0:
+        if any(self.options.fails(finding) for finding in self.stale) and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -260,7 +261,7 @@ class CaptureRun(GeneratedItemsPlugin):
                     f"... and {totals.warnings - min(len(warnings), _WARNINGS_SHOWN):,} more warnings "
                     "(`telephony-conformance check` lists them all)"
                 )
-        stale = self.stale()
+        stale = self.stale
         if stale:
             terminalreporter.write_line(f"Stale baseline entries ({plural(len(stale), 'entry', 'entries')}):")
             for finding in stale:
@@ -301,22 +302,25 @@ class CaptureRuleItem(ReportingItem):
             raise CaptureRuleFailure(self._describe(result), line=shown[0].line if shown else None)
 
     def _describe(self, result: _CaptureResult) -> str:
-        rule = RULES[self.rule_id]
-        shown = result.shown.get(self.rule_id, [])
         total = result.counts[self.rule_id]
-        lines = [f"{plural(total, 'finding')} of {rule.id} {rule.name}: {rule.summary}"]
-        lines += [format_finding(self.capture, f) for f in shown]
-        if total > len(shown):
-            lines.append(
-                f"... and {total - len(shown):,} more (--telephony-max-findings, or "
-                f"`telephony-conformance check {self.capture}` lists them all)"
-            )
-        if rule.fix:
-            lines.append(f"Where to fix: {rule.fix}")
-        return "\n".join(lines)
+        more = f"(--telephony-max-findings, or `telephony-conformance check {self.capture}` lists them all)"
+        shown = result.shown.get(self.rule_id, [])
+        return _failure_text(RULES[self.rule_id], plural(total, "finding"), self.capture, shown, total, more)
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         return display_path(self.capture), None, f"{display_path(self.capture)}::{self.rule_id}"
+
+
+def _failure_text(rule: Rule, counted: str, path: str, shown: list[Finding], total: int, more: str) -> str:
+    """A failing item's report: ``counted`` findings of ``rule``, those ``shown`` of ``path``,
+    how many more there are (and where: ``more``), and where to fix them."""
+    lines = [f"{counted} of {rule.id} {rule.name}: {rule.summary}"]
+    lines += [format_finding(path, f) for f in shown]
+    if total > len(shown):
+        lines.append(f"... and {total - len(shown):,} more {more}")
+    if rule.fix:
+        lines.append(f"Where to fix: {rule.fix}")
+    return "\n".join(lines)
 
 
 class StaleBaselineItem(ReportingItem):
@@ -331,14 +335,11 @@ class StaleBaselineItem(ReportingItem):
         failing = [f for f in self.run.stale_checking_all() if self.run.options.fails(f)]
         if failing:
             baseline = self.run.known.baseline.path  # type: ignore[union-attr]
-            rule = rules.STALE_BASELINE_ENTRY
-            lines = [f"{plural(len(failing), 'entry', 'entries')} of {rule.id} {rule.name}: {rule.summary}"]
-            lines += [format_finding(baseline, f) for f in failing[: self.run.max_shown]]
-            if len(failing) > self.run.max_shown:
-                lines.append(f"... and {len(failing) - self.run.max_shown:,} more (--telephony-max-findings)")
-            if rule.fix:
-                lines.append(f"Where to fix: {rule.fix}")
-            raise CaptureRuleFailure("\n".join(lines), line=failing[0].line)
+            counted = plural(len(failing), "entry", "entries")
+            shown = failing[: self.run.max_shown]
+            rule, more = rules.STALE_BASELINE_ENTRY, "(--telephony-max-findings)"
+            text = _failure_text(rule, counted, baseline, shown, len(failing), more)
+            raise CaptureRuleFailure(text, line=failing[0].line)
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         shown = display_path(self.run.known.baseline.path)  # type: ignore[union-attr]

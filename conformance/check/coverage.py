@@ -110,8 +110,7 @@ def count_proven(values_of: dict[type, list[Any]], action_of: Mapping[type, str]
     :meth:`.fastpath.FastPath.acceptor`), and forget them."""
     for kind, values in values_of.items():
         if values:
-            count_struct_values(action_of[kind], kind.__struct_fields__, values, present)  # type: ignore[attr-defined]
-            values.clear()
+            count_kept(action_of, present, kind, values)
 
 
 # --- lifecycle paths ----------------------------------------------------------------------

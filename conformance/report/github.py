@@ -63,12 +63,10 @@ class GithubReporter(TextReporter):
         self.summary_size = 0
         self.captures_left_out = 0
         self.first: dict[str, list[Finding]] = {}  # this capture's first findings, by rule
-        self.known: dict[str, int] = {}  # this capture's known findings, by rule
         self.failing = False  # whether this capture has a failing finding
 
     def start_capture(self, path: str) -> None:
         self.first = {}
-        self.known = {}
         self.failing = False
 
     def finding(self, path: str, finding: Finding) -> None:
@@ -77,8 +75,6 @@ class GithubReporter(TextReporter):
         if self.summary_file is None:
             return
         self.failing = self.failing or self.options.fails(finding)
-        if finding.known is not None:
-            self.known[finding.rule] = self.known.get(finding.rule, 0) + 1
         first = self.first.setdefault(finding.rule, [])
         if len(first) < SUMMARY_FINDINGS:
             first.append(finding)
@@ -158,7 +154,8 @@ class GithubReporter(TextReporter):
             for rule_id, count in sorted(summary.findings_by_rule.items()):
                 rule = RULES[rule_id]
                 severity = self.options.severity_of(rule_id).value
-                lines.append(f"| `{rule.id}` {rule.name} | {severity} | {count:,} | {self.known.get(rule_id, 0):,} |")
+                known = summary.known_by_rule.get(rule_id, 0)
+                lines.append(f"| `{rule.id}` {rule.name} | {severity} | {count:,} | {known:,} |")
             lines.append("")
             for rule_id in sorted(self.first):
                 first = self.first[rule_id]

@@ -45,7 +45,8 @@ class JunitReporter:
         self.out = out
         self.options = options
         # A case per rule this run checked: none passes for what was not looked for.
-        self.enabled = [rule for rule in RULES.values() if rule.id in options.checked_rules()]
+        checked = options.checked_rules()
+        self.enabled = [rule for rule in RULES.values() if rule.id in checked]
         self.root = repository_root()
         self.suites: list[ET.Element] = []
         self.cases: dict[str, _Case] = {}
