@@ -345,7 +345,7 @@ class ProgramConsumer(Consumer):
 
     def deliver(self, stream: Sequence[Event], broken: Rejection | None = None) -> Outcome:
         program: Program = self.target
-        data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in stream).encode("utf-8")
+        data = ndjson(stream).encode("utf-8")
         try:
             done = subprocess.run(
                 program.argv, input=data, capture_output=True, timeout=program.timeout, cwd=program.cwd, check=False
@@ -353,22 +353,33 @@ class ProgramConsumer(Consumer):
         except subprocess.TimeoutExpired as exc:
             return Outcome("failed", stderr=_text(exc.stderr), reason=f"timed out after {program.timeout:g}s")
         except OSError as exc:  # not found, not executable: how it is given, not a failure on an event
-            raise ConsumerSetupError(f"cannot run {self.name}: {exc.strerror or exc}") from None
+            raise self.cannot_run(exc) from None
         stderr = _text(done.stderr)
         code = done.returncode
         if code == 0:
             return Outcome("handled", exit_code=0)
         if broken is not None and code in broken.exit_codes:
             return Outcome("rejected", exit_code=code, stderr=stderr)
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            reason = f"killed by {name}"
-        else:
-            reason = f"exited with code {code}"
-        return Outcome("failed", exit_code=code, stderr=stderr, reason=reason)
+        return Outcome("failed", exit_code=code, stderr=stderr, reason=exit_reason(code))
+
+    def cannot_run(self, exc: OSError) -> ConsumerSetupError:
+        """The program could not be started (not found, not executable): how it is given."""
+        return ConsumerSetupError(f"cannot run {self.name}: {exc.strerror or exc}")
+
+
+def exit_reason(code: int, after: str = "") -> str:
+    """Why a program ended: ``killed by SIGKILL``, or ``exited with code 3`` and ``after``."""
+    if code >= 0:
+        return f"exited with code {code}{after}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
+def ndjson(events: Sequence[Any]) -> str:
+    """Events as NDJSON, a line each (non-ASCII kept as it is), as programs and files get them."""
+    return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
 
 
 def is_handler(obj: Any) -> bool:

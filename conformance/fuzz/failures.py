@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .consumers import Outcome
+from .consumers import Outcome, ndjson
 
 Event = dict[str, Any]
 
@@ -134,7 +134,7 @@ def write_failure(
         prefix = f"{_slug(failure.consumer)}--{failure.family}-"
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=".ndjson", dir=folder)  # O_EXCL: never a planted link
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in failure.lines()))
+            f.write(ndjson(failure.lines()))
     except (OSError, UnsafeFolder) as exc:
         failure.unwritten = _why(exc, folder)
         return

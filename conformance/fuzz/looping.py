@@ -19,15 +19,13 @@ makes failures depend on what came before (the report then says "flaky").
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
-import signal
 import subprocess
 import threading
 from collections.abc import Sequence
 from typing import IO, Any
 
-from .consumers import _MAX_STDERR, ConsumerSetupError, Event, Outcome, ProgramConsumer, Rejection
+from .consumers import _MAX_STDERR, Event, Outcome, ProgramConsumer, Rejection, _text, exit_reason, ndjson
 
 HANDLED = "handled"
 REJECTED = "rejected"
@@ -51,7 +49,7 @@ class LoopingProgramConsumer(ProgramConsumer):
         process = self._running()
         with self._stderr_lock:
             self._stderr.clear()
-        data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in stream) + "\n"
+        data = ndjson(stream) + "\n"
         try:
             assert process.stdin is not None
             process.stdin.write(data.encode("utf-8"))
@@ -118,7 +116,7 @@ class LoopingProgramConsumer(ProgramConsumer):
                 cwd=program.cwd,
             )
         except OSError as exc:
-            raise ConsumerSetupError(f"cannot run {self.name}: {exc.strerror or exc}") from None
+            raise self.cannot_run(exc) from None
         self.starts += 1
         self._answers = queue.Queue()
         assert process.stdout is not None and process.stderr is not None
@@ -144,7 +142,7 @@ class LoopingProgramConsumer(ProgramConsumer):
             text = "".join(self._stderr)
         if other:
             text += "".join(f"(stdout) {line}\n" for line in other)
-        return text if len(text) <= _MAX_STDERR else "…" + text[-_MAX_STDERR:]
+        return _text(text)
 
     def _ended(self, process: subprocess.Popen[bytes], other: list[str]) -> Outcome:
         """The outcome of a program that ended before answering; the next stream restarts it."""
@@ -155,13 +153,7 @@ class LoopingProgramConsumer(ProgramConsumer):
             code = process.wait()
         self._process = None
         self._reap(process)  # and the last of its stderr read
-        if code < 0:
-            try:
-                reason = f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                reason = f"killed by signal {-code}"
-        else:
-            reason = f"exited with code {code} before answering"
+        reason = exit_reason(code, after=" before answering")
         return Outcome("failed", exit_code=code, stderr=self._said(other), reason=reason)
 
 

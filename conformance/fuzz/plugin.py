@@ -99,12 +99,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
-        settings = FuzzSettings.from_options(config.getoption, Path(config.invocation_params.dir))
+        settings = FuzzSettings.from_options(config.getoption, lambda: failures_folder(config))
     except SettingsError as exc:
         raise pytest.UsageError(f"telephony-fuzz: {exc}") from None
     if settings is not None:
         _require_hypothesis()
-        settings.failures_dir = lambda: failures_folder(config)
         config.pluginmanager.register(FuzzRun(settings), _RUN)
 
 

@@ -54,15 +54,12 @@ class FuzzSettings:
     failures_dir: Path | Callable[[], Path]  # a folder, or what gives it when a failure is written
 
     @classmethod
-    def from_options(cls, option: Any, folder: Path) -> FuzzSettings | None:
+    def from_options(cls, option: Any, failures_dir: Path | Callable[[], Path]) -> FuzzSettings | None:
         """The settings from ``option(name)`` (pytest's ``getoption``), or ``None`` when no
-        consumer is given; ``folder`` is where failing streams go."""
+        consumer is given; failing streams go to ``failures_dir``."""
         specs: list[str] = option("telephony_consumer")
         bots: list[str] = option("telephony_pipecat")
-        commands: list[tuple[str, str, bool]] = [
-            *(("cmd", c, False) for c in option("telephony_consumer_cmd")),
-            *(("loop", c, True) for c in option("telephony_consumer_loop")),
-        ]
+        commands = [(suffix, c) for suffix in ("cmd", "loop") for c in option(f"telephony_consumer_{suffix}")]
         if not specs and not bots and not commands:
             return None
         base = options_defaults(option)
@@ -75,9 +72,9 @@ class FuzzSettings:
                 except (LoadError, TypeError, ConsumerSetupError) as exc:
                     raise SettingsError(f"--telephony-{flag}: {exc}") from None
         timeout = float(option("telephony_timeout"))
-        for suffix, command, loop in commands:
+        for suffix, command in commands:
             flag = f"--telephony-consumer-{suffix}"
-            program = Program(command, timeout=timeout, loop=loop)
+            program = Program(command, timeout=timeout, loop=suffix == "loop")
             try:
                 argv = program.argv
             except ValueError as exc:  # shlex: an unclosed quote
@@ -88,7 +85,7 @@ class FuzzSettings:
             if problem:
                 raise SettingsError(f"{flag} {command!r}: {problem}")
             consumers.append((as_consumer(program), None))
-        return cls(consumers=consumers, failures_dir=folder / FAILURES_DIR, **base)
+        return cls(consumers=consumers, failures_dir=failures_dir, **base)
 
 
 def not_runnable(program: str) -> str | None:
