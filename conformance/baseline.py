@@ -33,7 +33,7 @@ from typing import Any
 from . import rules
 from .check.tally import CaptureSummary, Tally
 from .escape import display_path
-from .findings import Finding, Severity
+from .findings import Finding
 from .fingerprint import defect_key
 from .options import Options
 
@@ -256,9 +256,5 @@ class KnownFindings:
             return None
         summary = CaptureSummary(self.baseline.path, is_baseline=True)
         for finding in stale:
-            if finding.severity is Severity.ERROR:
-                summary.errors += 1
-            else:
-                summary.warnings += 1
-            summary.findings_by_rule[finding.rule] = summary.findings_by_rule.get(finding.rule, 0) + 1
+            summary.count_finding(finding)
         return summary, stale

@@ -303,8 +303,7 @@ def _report_stale(
 
 def _unreadable(summary: CaptureSummary, reason: str) -> Finding:
     finding = rules.UNREADABLE.finding(0, reason)
-    summary.errors += 1
-    summary.findings_by_rule[finding.rule] = summary.findings_by_rule.get(finding.rule, 0) + 1
+    summary.count_finding(finding)
     return finding
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..schemas import daily_python_schemas, event_schemas
-from ..surfaces import ACTION_OF_HANDLER, ACTIONS, HANDLER_METHODS, WEBHOOK_TYPES
+from ..surfaces import ACTION_OF_HANDLER, ACTIONS, HANDLER_METHODS, TYPE_OF, WEBHOOK_TYPES
 
 #: Separates an action and a field in the tally's keys (``dialin-connected sipHeaders``).
 FIELD_KEY = "{} {}"
@@ -182,6 +182,11 @@ def sessionless_paths(present: Mapping[str, int], events_by_action: Mapping[str,
 
 
 # --- events by name -----------------------------------------------------------------------
+def action_events(events_by_action: Mapping[str, int], action: str) -> int:
+    """The events of ``action`` under any surface's name for it (action, webhook type, handler)."""
+    return sum(events_by_action.get(name, 0) for name in (action, TYPE_OF[action], HANDLER_METHODS[action]))
+
+
 def action_counts(events_by_action: Mapping[str, int]) -> dict[str, dict[str, int]]:
     """Per surface, every event name with its count, zeros included: ``actions`` (daily-js),
     ``webhookTypes`` and ``handlers`` (daily-python); names outside the ten are the

@@ -15,8 +15,7 @@ from typing import IO, Any
 from .. import rules
 from ..findings import Finding, Severity
 from ..options import Options
-from ..surfaces import HANDLER_METHODS, TYPE_OF
-from .coverage import fold_paths
+from .coverage import action_events, fold_paths
 from .lines import check_lines
 from .parallel import CaptureChanged, check_lines_parallel, plan_workers, stopped_by_change
 from .ranges import RangeSessions, join
@@ -103,8 +102,7 @@ def _check(
             hint="check that the recorder listens to the dialin-*/dialout-* events, or pass --allow-empty",
         )
     for action in options.require_actions:
-        by_action = summary.events_by_action
-        if not any(by_action.get(name) for name in (action, TYPE_OF[action], HANDLER_METHODS[action])):
+        if not action_events(summary.events_by_action, action):
             yield rules.REQUIRED_ACTION_MISSING.finding(
                 0,
                 f"{action} never appears in this capture ({summary.telephony_events:,} telephony event(s)), "

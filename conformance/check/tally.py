@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..findings import NAME_LIMIT
+from ..findings import NAME_LIMIT, Finding, Severity
 from ..surfaces import ACTIONS, HANDLER_METHODS, SURFACES, WEBHOOK_TYPES
 
 #: The names of the ten events on every surface: counted by name, always.
@@ -66,6 +66,15 @@ class Tally:
     @property
     def events(self) -> int:
         return self.telephony_events + self.other_events + self.unknown_telephony_events
+
+    def count_finding(self, finding: Finding) -> None:
+        """Count one finding reported: by severity and by rule (the pipeline does the same
+        inline, for every finding of a check)."""
+        if finding.severity is Severity.ERROR:
+            self.errors += 1
+        else:
+            self.warnings += 1
+        self.findings_by_rule[finding.rule] = self.findings_by_rule.get(finding.rule, 0) + 1
 
     def count_unknown(self, name: str) -> None:
         """Count one event of an unknown telephony name (S204), by name while there are fewer

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..check.coverage import SESSIONLESS_PATHS, action_counts, all_paths, field_counts, sessionless_paths
+from ..check.coverage import (
+    SESSIONLESS_PATHS,
+    action_counts,
+    action_events,
+    all_paths,
+    field_counts,
+    sessionless_paths,
+)
 from ..check.tally import Tally
-from ..surfaces import ACTIONS, HANDLER_METHODS, TYPE_OF
+from ..surfaces import ACTIONS
 
 
 def coverage_block(tally: Tally, fields: bool) -> dict[str, Any]:
@@ -31,8 +38,7 @@ def session_paths() -> list[str]:
 
 def actions_seen(tally: Tally) -> list[str]:
     """The telephony actions a capture holds, by any surface's name for them."""
-    by_name = tally.events_by_action
-    return [a for a in ACTIONS if by_name.get(a) or by_name.get(TYPE_OF[a]) or by_name.get(HANDLER_METHODS[a])]
+    return [action for action in ACTIONS if action_events(tally.events_by_action, action)]
 
 
 def coverage_line(tally: Tally) -> str:
@@ -52,10 +58,8 @@ def coverage_line(tally: Tally) -> str:
 def coverage_markdown(tally: Tally) -> list[str]:
     """The step summary's coverage: one line, then the actions and the paths taken, as tables."""
     lines = [coverage_line(tally), "", "| action | events |", "| --- | ---: |"]
-    by_name = tally.events_by_action
     for action in ACTIONS:
-        n = sum(by_name.get(name, 0) for name in (action, TYPE_OF[action], HANDLER_METHODS[action]))
-        lines.append(f"| {action} | {n:,} |")
+        lines.append(f"| {action} | {action_events(tally.events_by_action, action):,} |")
     taken = [(name, n) for name, n in tally.lifecycle_paths.items() if n]
     if taken:
         lines += ["", "| lifecycle path | sessions |", "| --- | ---: |"]
