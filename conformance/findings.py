@@ -53,6 +53,16 @@ class Finding:
     known: str | None = None
     span: tuple[int, int] | None = None
 
+    def message_with_hint(self) -> str:
+        """The message, and its hint in parentheses: for reports with one text per finding."""
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+    def known_note(self) -> str:
+        """`` [known: reason]`` (or `` [known]``) for a finding a baseline lists, else ``""``."""
+        if self.known is None:
+            return ""
+        return f" [known: {self.known}]" if self.known else " [known]"
+
     def moved(self, lines: int) -> Finding:
         """The same finding ``lines`` further down (a range's finding, in its whole capture)."""
         return Finding(

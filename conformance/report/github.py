@@ -111,7 +111,7 @@ class GithubReporter(TextReporter):
                 props += f",col={finding.span[0]},endColumn={finding.span[1]}"
         rule = RULES[finding.rule]
         props += f",title={_escape_property(f'{rule.id} {rule.name}')}"
-        message = finding.message + (f" (hint: {finding.hint})" if finding.hint else "")
+        message = finding.message_with_hint()
         return f"::{kind} {props}::{_escape_data(message)}"
 
     def _notice(self) -> str:

@@ -68,9 +68,7 @@ class GitlabReporter:
         else:
             unique = f"{defect}:{self.shown_path}:line {finding.line}:{finding.pointer}"
         rule = RULES[finding.rule]
-        description = f"{finding.rule} {finding.message}" + (f" (hint: {finding.hint})" if finding.hint else "")
-        if finding.known is not None:
-            description += " [known" + (f": {finding.known}]" if finding.known else "]")
+        description = f"{finding.rule} {finding.message_with_hint()}{finding.known_note()}"
         issue = {
             "description": description,
             "check_name": f"{rule.id} {rule.name}",

@@ -149,13 +149,12 @@ def _result(finding: Finding, number: int, artifact: dict[str, Any], baseline_us
         properties["action"] = finding.action
     if finding.session_id is not None:
         properties["sessionId"] = finding.session_id
-    hint = finding.hint
     rule = finding.rule
     result: dict[str, Any] = {
         "ruleId": rule,
         "ruleIndex": _RULE_INDEX[rule],
         "level": _LEVEL[finding.severity],
-        "message": {"text": f"{finding.message} (hint: {hint})" if hint else finding.message},
+        "message": {"text": finding.message_with_hint()},
         "locations": [
             {
                 "physicalLocation": {

@@ -30,7 +30,7 @@ def location(path: str, line: int) -> str:
 def format_finding(path: str, finding: Finding) -> str:
     """The one-line text form: ``path:line: RULE severity: message``, and ``[known: reason]``
     for a finding a baseline lists."""
-    known = "" if finding.known is None else f" [known{': ' + finding.known if finding.known else ''}]"
+    known = finding.known_note()
     return f"{location(path, finding.line)}: {finding.rule} {finding.severity.value}: {finding.message}{known}"
 
 
