@@ -122,7 +122,7 @@ class JunitReporter:
 
 def _listed(path: str, findings: list[Finding], count: int, what: str = "") -> str:
     """The findings as text lines, then how many more there are."""
-    lines = [format_finding(path, f) + (f" (known: {f.known})" if f.known else "") for f in findings]
+    lines = [format_finding(path, f) for f in findings]  # a known one ends with its [known: reason]
     if count > len(findings):
         more = f" {what}" if what else ""
         rest = count - len(findings)
