@@ -56,6 +56,9 @@ class BodyKind:
     title: str  # the receiver, in words
     description: str
     operation_id: str
+    nested: str | None = None  # the field that holds the event's own fields (None: the body itself)
+    unknown: str | None = None  # a value of ``key`` that names no event, for a non-event body
+    signed: bool = False  # Daily signs these bodies: a wrong signature gets a 401/403
 
 
 KINDS: dict[str, BodyKind] = {
@@ -72,6 +75,9 @@ KINDS: dict[str, BodyKind] = {
         "verifies them answers 401 or 403 to a wrong signature or a stale timestamp. "
         "Deliveries may be retried (the same 'id' again) and may arrive out of order.",
         "receiveTelephonyWebhook",
+        nested="payload",
+        unknown="dialin.teleported",
+        signed=True,
     ),
     "client": BodyKind(
         tuple(event_schema_file(a) for a in ACTIONS),
@@ -83,6 +89,7 @@ KINDS: dict[str, BodyKind] = {
         "Receives daily-js/react-native telephony events forwarded from a client "
         "(dialin-ready … dialout-warning), one event object per request.",
         "receiveTelephonyClientEvent",
+        unknown="dialin-teleported",
     ),
     "pinless-dialin": BodyKind(
         (PINLESS_DIALIN_SCHEMA,),
@@ -140,7 +147,6 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
         resource.pop("$id", None)
         resource.pop("$schema", None)
         components[schema_name(f)] = resource
-    webhook = body == "webhook"
     operation: dict[str, Any] = {
         "operationId": kind.operation_id,
         "summary": f"Receive one {kind.what}",
@@ -154,7 +160,7 @@ def build_openapi(body: Body = "webhook", path: str = "/") -> dict[str, Any]:
             "4XX": {"description": "The body is not an event, or (strict receivers) a field is broken."},
         },
     }
-    if webhook:
+    if kind.signed:
         operation["responses"]["401"] = {"description": "The signature is missing or wrong."}
         operation["responses"]["403"] = {"description": "The signature or its timestamp was refused."}
     return {

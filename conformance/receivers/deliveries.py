@@ -17,7 +17,7 @@ from typing import Any
 from ..openapi import Body, kind_of
 from ..schemas import load_schemas
 from ..surfaces import webhook_schema_file
-from .checks import CHECKS, Delivery, Failure
+from .checks import CHECKS, Delivery, Failure, applies
 from .signing import STALE_AFTER, Signer
 from .transport import Receiver
 
@@ -60,10 +60,11 @@ def example_deliveries(body: Body = "webhook", strict: bool = False, run: str = 
     broken = "4xx" if strict else "not-5xx"
     kind = kind_of(body)
     dump = DeliveryIds(run)
-    for event, schema in _examples(body):
+    examples = _examples(body)
+    nested = kind.nested
+    for event, schema in examples:
         name = event[kind.key] if kind.key else kind.what
         yield Delivery("valid", f"documented {name}", dump(event), "2xx")
-        nested = "payload" if body == "webhook" else None
         holder = event[nested] if nested else event
         props = schema["properties"][nested] if nested else schema
         required = set(props.get("required", []))
@@ -81,7 +82,7 @@ def example_deliveries(body: Body = "webhook", strict: bool = False, run: str = 
                 missing = copy.deepcopy(event)
                 (missing[nested] if nested else missing).pop(f)
                 yield Delivery("broken", f"{name} without its required {f!r}", dump(missing), broken)
-    first, _ = _examples(body)[0]
+    first, _ = examples[0]
     not_events = [
         ("a body that is not JSON", b"this is not json"),
         ("an empty body", b""),
@@ -89,12 +90,11 @@ def example_deliveries(body: Body = "webhook", strict: bool = False, run: str = 
         ("a JSON string", b'"dialin.connected"'),
         ("an object with none of the fields", b'{"hello":"world"}'),
     ]
-    if kind.key is not None:
-        teleported = "dialin.teleported" if body == "webhook" else "dialin-teleported"
-        not_events.append((f"an unknown {kind.key}", dump({**first, kind.key: teleported})))
+    if kind.key is not None and kind.unknown is not None:
+        not_events.append((f"an unknown {kind.key}", dump({**first, kind.key: kind.unknown})))
     for what, raw in not_events:
         yield Delivery("non-event", what, raw, "not-5xx")
-    if body == "pinless-dialin":
+    if applies("verification", body):
         body_bytes = _dumps(VERIFICATION)
         what = f"Daily's verification request {body_bytes.decode()}"
         yield Delivery("verification", what, body_bytes, "not-5xx", recommended="2xx")
@@ -119,7 +119,7 @@ def stream_deliveries(body: Body = "webhook", run: str = "") -> Iterator[Deliver
     Each check stands alone (the retry sends its first delivery itself), so any one of them
     can run without the others; ``run`` is mixed into the ids, as in :func:`example_deliveries`.
     """
-    if body != "webhook":
+    if not applies("stream", body):
         return
     schemas = load_schemas()
 
